@@ -1,0 +1,49 @@
+# billbot: `make demo` runs the assistant on SQLite with demo data; `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+RASA_VENV := .venv-rasa
+BILLBOT := $(VENV)/bin/billbot
+
+.PHONY: all setup demo test test-fast train nlu-eval lint clean bench screenshots
+
+all: setup
+
+setup: $(VENV)/.installed $(RASA_VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "billbot needs $(PYTHON) (Python 3.11+) for the app"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	touch $@
+
+$(RASA_VENV)/.installed: nlu/requirements-rasa.txt
+	@py310="$$(scripts/find-python310)" || exit 1; \
+	  echo "Rasa environment on $$py310"; \
+	  "$$py310" -m venv $(RASA_VENV)
+	$(RASA_VENV)/bin/pip install -q 'pip<24.1'
+	$(RASA_VENV)/bin/pip install -q -r nlu/requirements-rasa.txt
+	touch $@
+
+train: setup
+	$(BILLBOT) train
+
+demo: setup
+	$(BILLBOT) demo
+
+test: setup
+	$(BILLBOT) train
+	$(VENV)/bin/pytest -q
+
+test-fast: $(VENV)/.installed
+	$(VENV)/bin/pytest -q -m "not e2e and not browser"
+
+nlu-eval: setup
+	$(BILLBOT) nlu-eval data/nlu_test.yml
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) $(RASA_VENV) models var

@@ -1,0 +1,1 @@
+"""Persistence of the patient account database (SQLAlchemy 2)."""

@@ -1,0 +1,3 @@
+"""Imports every module that defines tables, so migrations and tests see the whole schema."""
+from billing.db import models  # noqa: F401
+from billing.db.base import Base  # noqa: F401

@@ -1,0 +1,20 @@
+"""Apply Alembic migrations (billbot db upgrade); tests call the same function."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+from billing.db.engine import ROOT, database_url
+
+
+def alembic_config(url: str | None = None) -> Config:
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(Path(ROOT) / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", (url or database_url()).replace("%", "%%"))
+    return cfg
+
+
+def upgrade(url: str | None = None, revision: str = "heads") -> None:
+    command.upgrade(alembic_config(url), revision)

@@ -1,0 +1,1 @@
+"""Subcommands of the billbot CLI; each module has register(subparsers)."""

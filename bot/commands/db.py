@@ -1,0 +1,18 @@
+"""billbot db upgrade: apply the migrations to DATABASE_URL."""
+from __future__ import annotations
+
+from billing.db.engine import database_url
+from billing.db.migrate import upgrade
+
+
+def register(sub) -> None:
+    p = sub.add_parser("db", help="database administration")
+    dsub = p.add_subparsers(dest="db_command", required=True)
+    up = dsub.add_parser("upgrade", help="apply migrations to DATABASE_URL")
+    up.set_defaults(func=_upgrade)
+
+
+def _upgrade(args) -> int:
+    upgrade(database_url())
+    print("database is at the newest schema")
+    return 0

@@ -1,0 +1,78 @@
+"""One settings object, read once from the environment; secrets are masked in repr."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def _secret():
+    return field(default="", repr=False, metadata={"secret": True})
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = f"sqlite:///{ROOT / 'var' / 'billbot.db'}"
+    clinic_name: str = "Riverside Family Clinic"
+    clinic_phone: str = "(555) 010-2000"
+    clinic_timezone: str = "America/New_York"
+    office_hours: str = "Mon-Fri 08:00-17:00"
+    payment_link: str = "https://pay.example-clinic.org/billing"
+    payment_methods: str = "card, bank transfer (ACH), check, HSA/FSA card"
+    assistance_link: str = "https://example-clinic.org/financial-assistance"
+    public_base_url: str = "http://localhost:8000"
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = 8000
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_timeout_s: float = 10.0
+    action_server_port: int = 5055
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = _secret()
+    twilio_from_number: str = ""
+    twilio_api_base_url: str = ""  # empty: Twilio's own API
+    telegram_bot_token: str = _secret()
+    telegram_webhook_secret: str = _secret()
+    telegram_api_base_url: str = ""  # empty: Telegram's own API
+    rasa_jwt_secret: str = _secret()
+    session_secret: str = _secret()
+    verification_idle_minutes: int = 30
+    verification_lock_minutes: int = 30
+    plan_max_income_percent: Decimal = Decimal("5")
+    plan_min_monthly_cents: int = 2500
+    plan_max_months: int = 24
+    chargemaster_path: str = str(ROOT / "data" / "chargemaster.csv")
+    poverty_table_path: str = str(ROOT / "data" / "poverty_guidelines.csv")
+
+    def __repr__(self) -> str:
+        parts = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.metadata.get("secret"):
+                value = "***" if value else ""
+            parts.append(f"{f.name}={value!r}")
+        return f"Settings({', '.join(parts)})"
+
+
+def load_settings() -> Settings:
+    """Read every BILLBOT setting from the environment (names are the field names upper-cased)."""
+    values = {}
+    for f in fields(Settings):
+        raw = os.environ.get(f.name.upper())
+        if raw is None or raw == "":
+            continue
+        if f.type == "int":
+            values[f.name] = int(raw)
+        elif f.type == "float":
+            values[f.name] = float(raw)
+        elif f.type == "Decimal":
+            values[f.name] = Decimal(raw)
+        else:
+            values[f.name] = raw
+    return Settings(**values)

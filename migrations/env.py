@@ -1,0 +1,37 @@
+"""Alembic environment: the URL comes from the caller (billbot db upgrade) or DATABASE_URL."""
+from __future__ import annotations
+
+from alembic import context
+
+from billing.db import all_models
+from billing.db.engine import make_engine
+
+config = context.config
+target_metadata = all_models.Base.metadata
+
+
+def run_migrations_online() -> None:
+    connectable = config.attributes.get("connection")
+    if connectable is not None:
+        _run(connectable)
+        return
+    engine = make_engine(config.get_main_option("sqlalchemy.url") or None)
+    with engine.connect() as connection:
+        _run(connection)
+    engine.dispose()
+
+
+def _run(connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    raise SystemExit("offline migrations are not supported; run billbot db upgrade")
+run_migrations_online()
