@@ -1,0 +1,112 @@
+"""Account balance rules: totals, per-visit itemisation, pending insurance and credits."""
+from __future__ import annotations
+
+from datetime import date
+
+from billing.balances import compute_balance
+from billing.ledger import ClaimStatus
+from tests.ledger_builders import charge, ins_adj, ins_paid, paid, pat_adj, refund
+
+
+def test_empty_ledger_owes_nothing():
+    b = compute_balance([])
+    assert (b.total, b.due_now, b.pending_insurance, b.credit, b.unapplied_payments) == (0,) * 5
+    assert b.visits == () and b.due_date is None
+
+
+def test_adjudicated_visit_leaves_patient_share_due():
+    items = [
+        charge(25000, claim="CL1", due=date(2025, 5, 1)),
+        ins_adj(8000, "CL1"),
+        ins_paid(13600, "CL1"),
+    ]
+    b = compute_balance(items)
+    (v,) = b.visits
+    assert v.charge == 25000 and v.insurance_paid == 13600 and v.adjustments == 8000
+    assert v.allowed == 17000
+    assert v.patient_share == 3400 and v.remaining == 3400 and v.pending_insurance == 0
+    assert b.total == 3400 and b.due_now == 3400 and b.credit == 0
+    assert b.due_date == date(2025, 5, 1)
+    assert v.description == "Office visit (99213)"
+
+
+def test_several_charge_lines_on_one_claim_form_one_visit():
+    items = [
+        charge(25000, claim="CL1", entry_id="a"),
+        charge(6000, claim="CL1", cpt="80053", desc="Blood panel", entry_id="b"),
+        ins_paid(20000, "CL1", entry_id="c"),
+        paid(1000, "CL1", entry_id="d"),
+    ]
+    (v,) = compute_balance(items).visits
+    assert v.charge == 31000
+    assert v.description == "Office visit (99213); Blood panel (80053)"
+    assert v.entry_ids == ("a", "b", "c", "d")
+    assert v.patient_share == 11000 and v.patient_paid == 1000 and v.remaining == 10000
+
+
+def test_pending_claim_is_not_due_from_patient():
+    items = [
+        charge(40000, claim="P1", status=ClaimStatus.PENDING),
+        charge(10000, claim="D1", status=ClaimStatus.DENIED, day=date(2025, 2, 1)),
+    ]
+    b = compute_balance(items)
+    assert b.total == 50000
+    assert b.pending_insurance == 40000
+    assert b.due_now == 10000
+    pending = b.visit("P1")
+    assert pending.patient_share == 0 and pending.remaining == 0
+    assert pending.pending_insurance == 40000
+    assert b.visit("D1").remaining == 10000
+
+
+def test_payment_at_time_of_service_reduces_pending_amount():
+    items = [charge(40000, claim="P1", status=ClaimStatus.PENDING), paid(3000, "P1")]
+    b = compute_balance(items)
+    assert b.visit("P1").pending_insurance == 37000
+    assert b.total == 37000 and b.due_now == 0
+
+
+def test_unapplied_payment_reduces_total_but_not_visit_remaining():
+    items = [charge(12000, claim="S1", status=ClaimStatus.SELF_PAY), paid(5000)]
+    b = compute_balance(items)
+    assert b.unapplied_payments == 5000
+    assert b.visit("S1").remaining == 12000
+    assert b.total == 7000 and b.due_now == 7000
+
+
+def test_payment_for_unknown_claim_counts_as_unapplied():
+    b = compute_balance([charge(12000, claim="S1"), paid(2000, "NOPE")])
+    assert b.unapplied_payments == 2000 and b.total == 10000
+
+
+def test_overpayment_becomes_credit_and_refund_brings_it_back():
+    items = [charge(10000, claim="S1", status=ClaimStatus.SELF_PAY), paid(15000, "S1")]
+    b = compute_balance(items)
+    assert b.total == -5000 and b.credit == 5000 and b.due_now == 0
+    assert b.visit("S1").remaining == 0 and b.visit("S1").overpaid == 5000
+    b2 = compute_balance([*items, refund(5000)])
+    assert b2.total == 0 and b2.credit == 0
+
+
+def test_patient_adjustment_reduces_remaining_but_not_share():
+    items = [charge(10000, claim="S1", status=ClaimStatus.SELF_PAY), pat_adj(3000, "S1")]
+    (v,) = compute_balance(items).visits
+    assert v.patient_share == 10000 and v.adjustments == 3000 and v.remaining == 7000
+
+
+def test_charge_without_claim_is_its_own_visit():
+    items = [charge(1000, entry_id="x1"), charge(2000, entry_id="x2")]
+    b = compute_balance(items)
+    assert [v.charge for v in b.visits] == [1000, 2000]
+    assert all(v.claim_id is None for v in b.visits)
+
+
+def test_visits_are_ordered_by_service_date_and_due_date_is_earliest_open():
+    items = [
+        charge(1000, claim="B", day=date(2025, 3, 1), due=date(2025, 4, 1)),
+        charge(1000, claim="A", day=date(2025, 1, 1), due=date(2025, 2, 1)),
+        paid(1000, "A"),
+    ]
+    b = compute_balance(items)
+    assert [v.claim_id for v in b.visits] == ["A", "B"]
+    assert b.due_date == date(2025, 4, 1)  # A is paid off
