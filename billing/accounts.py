@@ -16,9 +16,9 @@ from billing.db.models import (
     Coverage,
     Dispute,
     LedgerEntry,
+    Patient,
     PaymentPlan,
     PlanInstallment,
-    Patient,
     Refund,
 )
 from billing.ledger import (

@@ -116,7 +116,7 @@ def kind_of(name: str) -> str | None:
         return None
     stem = stem[:-4]
     for kind in KINDS:
-        if stem == kind or stem.startswith(kind + "_") or stem.startswith(kind + "-"):
+        if stem == kind or stem.startswith((kind + "_", kind + "-")):
             return kind
     return None
 
@@ -491,12 +491,12 @@ def _check_references(
     (account number -> patient id) and the stored ledger rows the import names."""
     in_import = {r.account for r in recs["patients"]}
     referenced = {r.account for k in ("coverages", "ledger", "refunds") for r in recs[k]}
-    stored = dict(
-        (a, i) for i, a in _fetch(
+    stored = {
+        a: i for i, a in _fetch(
             session, (Patient.id, Patient.account_number), Patient.account_number,
             in_import | referenced,
         )
-    )
+    }
     known = in_import | stored.keys()
     for kind in ("coverages", "ledger", "refunds"):
         for r in recs[kind]:
