@@ -1,0 +1,77 @@
+"""Accounts-receivable aging: what patients owe, bucketed by how long past due it is.
+
+Pure rules over ledger lines; `today` is passed in.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from billing.balances import compute_balance
+from billing.ledger import LineItem
+from billing.money import Cents
+
+BUCKETS: tuple[str, ...] = ("current", "1-30", "31-60", "61-90", "91-120", "120+")
+
+
+def bucket_for(days_past_due: int) -> str:
+    """0 or fewer days past due (not yet due) is current; 121 and more is 120+."""
+    if days_past_due <= 0:
+        return "current"
+    for upper, name in ((30, "1-30"), (60, "31-60"), (90, "61-90"), (120, "91-120")):
+        if days_past_due <= upper:
+            return name
+    return "120+"
+
+
+def _empty() -> dict[str, Cents]:
+    return dict.fromkeys(BUCKETS, 0)
+
+
+@dataclass(frozen=True)
+class Aging:
+    buckets: dict[str, Cents] = field(default_factory=_empty)
+    oldest_days_past_due: int = 0
+    total: Cents = 0
+
+
+def age_account(items: Iterable[LineItem], today: date) -> Aging:
+    """Age each visit's remaining patient amount by its due date as of `today`.
+
+    Amounts pending insurance are not aged (they are not the patient's yet). A visit with no
+    due date has not been billed and counts as current. Credits on the account (unapplied
+    payments, overpaid visits, net of refunds) pay off the oldest amounts first, so the aging
+    total always equals the balance's due_now.
+    """
+    balance = compute_balance(items)
+    open_visits = sorted(
+        ((max(0, (today - v.due_date).days) if v.due_date else 0, v.remaining)
+         for v in balance.visits if v.remaining > 0),
+        reverse=True,  # oldest first
+    )
+    owed = sum(amount for _, amount in open_visits)
+    credit = owed - balance.due_now  # >= 0 normally; < 0 when refunds exceed credits
+    buckets = _empty()
+    oldest = 0
+    for days, amount in open_visits:
+        used = min(max(credit, 0), amount)
+        credit -= used
+        left = amount - used
+        if left:
+            buckets[bucket_for(days)] += left
+            oldest = max(oldest, days)
+    if credit < 0:  # money paid back beyond any credit: owed again from today
+        buckets["current"] += -credit
+    return Aging(buckets=buckets, oldest_days_past_due=oldest, total=sum(buckets.values()))
+
+
+def practice_aging(agings: Iterable[Aging]) -> Aging:
+    """Sum account agings into one for the whole practice."""
+    buckets = _empty()
+    oldest = 0
+    for a in agings:
+        for name in BUCKETS:
+            buckets[name] += a.buckets.get(name, 0)
+        oldest = max(oldest, a.oldest_days_past_due)
+    return Aging(buckets=buckets, oldest_days_past_due=oldest, total=sum(buckets.values()))
