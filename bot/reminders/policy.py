@@ -1,0 +1,288 @@
+"""The rules of overdue-balance reminders, as plain functions over dataclasses (no I/O):
+which cadence step is due, quiet hours in the patient's zone, the frequency cap, the review
+flag, who may be reminded on which channel, and the wording of each step."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.segments import GSM7, encoding, segment_count
+
+DEFAULT_CADENCE = (1, 15, 30, 60, 90)
+DEFAULT_WINDOW = (time(8, 0), time(21, 0))  # TCPA: 8 a.m. to 9 p.m. at the called party's location
+# State laws stricter than the TCPA (telephone-solicitation acts of Florida 2021, Oklahoma 2022,
+# Maryland 2023: 8 a.m. to 8 p.m.). Configurable: see ReminderConfig.from_settings.
+DEFAULT_STATE_WINDOWS: dict[str, tuple[time, time]] = {
+    "FL": (time(8, 0), time(20, 0)),
+    "OK": (time(8, 0), time(20, 0)),
+    "MD": (time(8, 0), time(20, 0)),
+}
+
+
+class ReminderConfigError(ValueError):
+    """A reminder setting that cannot be used (bad cadence, window or wording)."""
+
+
+@dataclass(frozen=True)
+class ReminderConfig:
+    cadence_days: tuple[int, ...] = DEFAULT_CADENCE
+    window: tuple[time, time] = DEFAULT_WINDOW
+    state_windows: dict[str, tuple[time, time]] = field(
+        default_factory=lambda: dict(DEFAULT_STATE_WINDOWS)
+    )
+    cap_days: int = 7  # at most one reminder per this many days
+    review_age_days: int = 120  # flag the account for a representative; never refer it
+    segments_per_second: float = 1.0  # per sending number: US long code 1, toll-free/short code more
+    max_attempts: int = 4  # sends tried for one reminder when errors say a retry is safe
+    retry_backoff: tuple[timedelta, ...] = (
+        timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30),
+    )
+    stale_claim: timedelta = timedelta(minutes=10)  # a 'sending' row older than this is orphaned
+    payment_window_days: int = 14  # report: payments within this many days of a reminder
+
+    def __post_init__(self) -> None:
+        steps = self.cadence_days
+        if not steps or any(d < 1 for d in steps) or list(steps) != sorted(set(steps)):
+            raise ReminderConfigError("cadence must be increasing whole days, each 1 or more")
+        for name, (start, end) in [("default", self.window), *self.state_windows.items()]:
+            if not start < end:
+                raise ReminderConfigError(f"quiet-hours window for {name} must start before it ends")
+        if self.cap_days < 0 or self.review_age_days < 1 or self.segments_per_second <= 0:
+            raise ReminderConfigError("cap, review age and send rate must be positive")
+
+    @classmethod
+    def from_settings(cls, settings) -> ReminderConfig:
+        """Read the optional reminder_* settings (strings as in the environment), e.g.
+        REMINDER_CADENCE_DAYS=1,15,30,60,90  REMINDER_QUIET_HOURS=08:00-21:00
+        REMINDER_STATE_QUIET_HOURS=FL=08:00-20:00,TX=09:00-21:00  REMINDER_CAP_DAYS=7
+        REMINDER_REVIEW_AGE_DAYS=120  REMINDER_SEGMENTS_PER_SECOND=1"""
+        values: dict = {}
+        raw = _setting(settings, "reminder_cadence_days")
+        if raw:
+            values["cadence_days"] = tuple(_int(p, "cadence") for p in raw.split(","))
+        raw = _setting(settings, "reminder_quiet_hours")
+        if raw:
+            values["window"] = parse_window(raw)
+        raw = _setting(settings, "reminder_state_quiet_hours")
+        if raw:
+            windows = dict(DEFAULT_STATE_WINDOWS)
+            for part in raw.split(","):
+                state, _, span = part.partition("=")
+                if len(state.strip()) != 2 or not span:
+                    raise ReminderConfigError(f"state window {part!r}: write it as FL=08:00-20:00")
+                windows[state.strip().upper()] = parse_window(span)
+            values["state_windows"] = windows
+        for name, conv in (("cap_days", int), ("review_age_days", int),
+                           ("segments_per_second", float)):
+            raw = _setting(settings, f"reminder_{name}")
+            if raw:
+                try:
+                    values[name] = conv(raw)
+                except ValueError:
+                    raise ReminderConfigError(f"reminder_{name}: not a number: {raw!r}") from None
+        return cls(**values)
+
+
+def _setting(settings, name: str) -> str:
+    value = getattr(settings, name, None)
+    return "" if value is None else str(value).strip()
+
+
+def _int(text: str, what: str) -> int:
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise ReminderConfigError(f"{what}: not a whole number: {text!r}") from None
+
+
+def parse_window(text: str) -> tuple[time, time]:
+    """'08:00-21:00' -> (08:00, 21:00)."""
+    try:
+        start, end = (time.fromisoformat(p.strip()) for p in text.split("-"))
+    except ValueError:
+        raise ReminderConfigError(f"quiet-hours window {text!r}: write it as 08:00-21:00") from None
+    return start, end
+
+
+# ---- time ---------------------------------------------------------------------------------
+
+def window_for(config: ReminderConfig, state: str | None) -> tuple[time, time]:
+    return config.state_windows.get((state or "").upper(), config.window)
+
+
+def zone(name: str | None) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name) if name else None
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def next_allowed(at: datetime, tz: ZoneInfo, window: tuple[time, time]) -> datetime:
+    """The first instant at or after `at` (aware) that lies inside the local window [start, end).
+
+    Local wall-clock times are built with zoneinfo, so a window start on a daylight-saving
+    day is that day's 08:00 local, whatever the UTC offset that day.
+    """
+    start, end = window
+    local = at.astimezone(tz)
+    if start <= local.time() < end:
+        return at
+    day = local.date() if local.time() < start else local.date() + timedelta(days=1)
+    return datetime.combine(day, start, tzinfo=tz).astimezone(at.tzinfo)
+
+
+def due_step(days_past_due: int, cadence: tuple[int, ...]) -> int | None:
+    """The latest cadence step reached: 45 days past due with (1, 15, 30, 60) -> 30."""
+    reached = [d for d in cadence if d <= days_past_due]
+    return reached[-1] if reached else None
+
+
+# ---- decisions ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Candidate:
+    """One account with an amount past due, as select.py finds it (no names, no amounts)."""
+
+    patient_id: int
+    account_number: str
+    preferred_channel: str
+    has_phone: bool
+    sms_consent: bool
+    sms_opted_out: bool  # Patient.sms_opted_out_at set, or the number is in sms_opt_outs
+    telegram_linked: bool
+    timezone: str | None
+    state: str | None
+    open_dispute: bool
+    active_plan: bool
+    needs_review: bool
+    oldest_due: date  # due date of the oldest amount still unpaid (credits pay oldest first)
+    reminded_step: int | None = None  # highest step already in the outbox (any outcome)
+    last_contact_at: datetime | None = None  # last reminder sent (or possibly sent)
+
+
+SEND, DEFER, SKIP = "send", "defer", "skip"
+
+
+@dataclass(frozen=True)
+class Decision:
+    patient_id: int
+    account_number: str
+    action: str  # send | defer | skip
+    reason: str  # why, in a few words (no patient data)
+    step: int | None = None
+    channel: str | None = None
+    days_past_due: int | None = None
+    not_before: datetime | None = None  # when it may go out (send: now)
+    local_time: datetime | None = None  # not_before in the patient's zone
+    flag_review: bool = False  # set Patient.needs_review now
+
+
+def choose_channel(c: Candidate) -> tuple[str | None, str]:
+    """The channel to use and, when there is none, why. The preferred channel only: a patient
+    who chose Telegram is not texted instead. Web chat cannot be pushed to, so a web-chat
+    patient is reached by SMS or Telegram where they have agreed to it."""
+    pref = c.preferred_channel if c.preferred_channel in ("sms", "telegram") else None
+    sms_reason = _sms_blocker(c)
+    if pref == "sms":
+        return (None, sms_reason) if sms_reason else ("sms", "")
+    if pref == "telegram":
+        return ("telegram", "") if c.telegram_linked else (None, "no Telegram chat linked")
+    if sms_reason is None:
+        return "sms", ""
+    if c.telegram_linked:
+        return "telegram", ""
+    return None, sms_reason
+
+
+def _sms_blocker(c: Candidate) -> str | None:
+    if c.sms_opted_out:
+        return "opted out (STOP)"
+    if not c.has_phone:
+        return "no phone number"
+    if not c.sms_consent:
+        return "no SMS consent"
+    return None
+
+
+def decide(c: Candidate, now: datetime, config: ReminderConfig) -> Decision:
+    """What to do about one account at `now` (aware). Order: not yet due, dispute, plan,
+    channel and consent, step already reminded, then the frequency cap and quiet hours, which
+    defer (never drop) the reminder to the next instant both allow."""
+    base = dict(patient_id=c.patient_id, account_number=c.account_number)
+    tz = zone(c.timezone)
+    if tz is None:
+        return Decision(**base, action=SKIP, reason="unknown time zone")
+    local_today = now.astimezone(tz).date()
+    days = (local_today - c.oldest_due).days
+    base["days_past_due"] = days
+    if days < 1:
+        return Decision(**base, action=SKIP, reason="not yet past due")
+    if c.open_dispute:
+        return Decision(**base, action=SKIP, reason="open dispute")
+    if c.active_plan:
+        return Decision(**base, action=SKIP, reason="on a payment plan")
+    # Aged accounts are flagged for a representative, never referred automatically.
+    base["flag_review"] = days >= config.review_age_days and not c.needs_review
+    channel, why = choose_channel(c)
+    if channel is None:
+        return Decision(**base, action=SKIP, reason=why)
+    step = due_step(days, config.cadence_days)
+    base.update(step=step, channel=channel)
+    if step is None:
+        return Decision(**base, action=SKIP, reason="no cadence step yet")
+    if c.reminded_step is not None and c.reminded_step >= step:
+        return Decision(**base, action=SKIP, reason=f"step {c.reminded_step} already reminded")
+    earliest, reason = now, "due"
+    if c.last_contact_at is not None:
+        cap_end = c.last_contact_at + timedelta(days=config.cap_days)
+        if cap_end > now:
+            earliest, reason = cap_end, f"frequency cap ({config.cap_days} days)"
+    at = next_allowed(earliest, tz, window_for(config, c.state))
+    if at > earliest and reason == "due":
+        reason = "quiet hours"
+    if at <= now:
+        return Decision(**base, action=SEND, reason="due", not_before=now,
+                        local_time=now.astimezone(tz))
+    return Decision(**base, action=DEFER, reason=reason, not_before=at,
+                    local_time=at.astimezone(tz))
+
+
+def allowed_now(at: datetime, timezone: str | None, state: str | None,
+                config: ReminderConfig) -> bool:
+    """Checked again just before each send: a long rate-limited run must not drift past 21:00."""
+    tz = zone(timezone)
+    return tz is not None and next_allowed(at, tz, window_for(config, state)) == at
+
+
+# ---- wording ------------------------------------------------------------------------------
+
+# Minimum necessary: who is writing, that there is a balance, how to see it, how to stop.
+# Never an amount, a service, a diagnosis or a provider: the phone may be shared.
+STEP_TEXTS: dict[int, str] = {
+    1: "{clinic}: a balance is now due on your account. Reply BAL to see it{link}. "
+       "Reply STOP to opt out.",
+    15: "{clinic}: a reminder that your account has a balance due. Reply BAL to see it{link}. "
+        "Reply STOP to opt out.",
+    30: "{clinic}: your account has a past-due balance. Reply BAL to see it or to ask about "
+        "a payment plan. Reply STOP to opt out.",
+    60: "{clinic}: your account balance is still past due. Reply BAL to see it and your "
+        "options. Reply STOP to opt out.",
+    90: "{clinic}: please contact us about the past-due balance on your account. Reply BAL "
+        "to see it. Reply STOP to opt out.",
+}
+GENERIC_TEXT = "{clinic}: your account has a balance due. Reply BAL to see it{link}. " \
+               "Reply STOP to opt out."
+
+
+def reminder_text(step: int, clinic_name: str, link: str = "") -> str:
+    """The text of one step: one GSM-7 segment. The payment link is added where it fits."""
+    template = STEP_TEXTS.get(step, GENERIC_TEXT)
+    clinic = clinic_name.strip()
+    for with_link in ((f" or visit {link}" if link else ""), ""):
+        text = template.format(clinic=clinic, link=with_link)
+        if encoding(text) == GSM7 and segment_count(text) == 1:
+            return text
+    raise ReminderConfigError(
+        f"the step {step} reminder does not fit one GSM-7 segment with clinic name {clinic!r}"
+    )
