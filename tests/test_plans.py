@@ -68,7 +68,7 @@ def test_balance_too_small_to_split_has_no_options():
 
 
 def test_policy_term_choices_and_max_months_are_respected():
-    policy = PlanPolicy(max_income_percent=Decimal("10"), max_months=12,
+    policy = PlanPolicy(max_income_percent=Decimal(10), max_months=12,
                         term_choices=(2, 4, 12, 36))
     offer = plan_options(48000, 100000, FIRST, policy)  # affordable $100
     assert [o.months for o in offer.options] == [12]
