@@ -513,7 +513,7 @@ def _check_references(
     }
     for r in recs["ledger"]:
         old = old_entries.get(r.values["entry_id"])
-        if old is not None and id_to_account.get(old[1]) != r.account:
+        if old is not None and r.account in known and id_to_account.get(old[1]) != r.account:
             errors.add(r.file, r.line, f"entry_id {r.values['entry_id']} belongs to another account")
     old_refunds = _fetch(
         session, (Refund.refund_id, Refund.patient_id), Refund.refund_id,
@@ -522,7 +522,7 @@ def _check_references(
     refund_owner = {rid: id_to_account.get(pid) for rid, pid in old_refunds}
     for r in recs["refunds"]:
         rid = r.values["refund_id"]
-        if rid in refund_owner and refund_owner[rid] != r.account:
+        if rid in refund_owner and r.account in known and refund_owner[rid] != r.account:
             errors.add(r.file, r.line, f"refund_id {rid} belongs to another account")
 
     # Claims a payment may name: charges of this import, plus stored charges it does not replace.

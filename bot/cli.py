@@ -7,6 +7,8 @@ import sys
 
 COMMAND_MODULES = [
     "bot.commands.db",
+    "bot.commands.importing",
+    "bot.commands.accounts",
 ]
 
 
