@@ -4,11 +4,15 @@ Rounding rule, stated once: ROUND_HALF_UP to the cent.
 """
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 Cents = int
 
 ROUNDING = ROUND_HALF_UP
+
+# ASCII digits only; commas only as thousands separators ("12,50" is not $1,250.00).
+_AMOUNT = re.compile(r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d*)?", re.ASCII)
 
 
 class MoneyError(ValueError):
@@ -17,9 +21,12 @@ class MoneyError(ValueError):
 
 def parse_amount(text: str, *, allow_negative: bool = False) -> Cents:
     """'1,234.5' -> 123450. At most two decimals; no exponent, no float."""
-    raw = (text or "").strip().replace(",", "").replace("$", "")
+    raw = (text or "").strip().replace("$", "").strip()
     if not raw:
         raise MoneyError("amount is empty")
+    if not _AMOUNT.fullmatch(raw) or not any(ch.isdigit() for ch in raw):
+        raise MoneyError(f"not an amount: {text!r}")
+    raw = raw.replace(",", "")
     try:
         value = Decimal(raw)
     except InvalidOperation:
