@@ -3,8 +3,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from billing.balances import compute_balance
-from billing.ledger import ClaimStatus
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from billing.aging import age_account
+from billing.balances import account_total, compute_balance
+from billing.ledger import ClaimStatus, EntryType, LineItem
 from tests.ledger_builders import charge, ins_adj, ins_paid, paid, pat_adj, refund
 
 
@@ -110,3 +114,36 @@ def test_visits_are_ordered_by_service_date_and_due_date_is_earliest_open():
     b = compute_balance(items)
     assert [v.claim_id for v in b.visits] == ["A", "B"]
     assert b.due_date == date(2025, 4, 1)  # A is paid off
+
+
+_kinds = st.sampled_from(list(EntryType))
+_lines = st.lists(
+    st.tuples(_kinds, st.integers(1, 100000), st.sampled_from([None, "A", "B", "C"]),
+              st.sampled_from(list(ClaimStatus)), st.one_of(st.none(), st.dates(
+                  date(2024, 1, 1), date(2025, 12, 31)))),
+    max_size=12,
+)
+
+
+def _ledger(rows):
+    return [
+        LineItem(entry_id=f"e{n}", type=kind, amount=amount, posted_date=date(2025, 1, 1),
+                 service_date=date(2025, 1, 1), claim_id=claim, claim_status=status,
+                 due_date=due)
+        for n, (kind, amount, claim, status, due) in enumerate(rows)
+    ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(_lines)
+def test_balance_figures_agree_with_each_other_and_with_aging(rows):
+    items = _ledger(rows)
+    b = compute_balance(items)
+    assert b.total == account_total(items)
+    assert b.due_now == max(0, b.total - b.pending_insurance)
+    assert b.credit == max(0, -b.total)
+    assert all(v.remaining >= 0 and v.pending_insurance >= 0 for v in b.visits)
+    assert all(v.remaining == 0 for v in b.visits if v.claim_status is ClaimStatus.PENDING)
+    assert sum(v.charge for v in b.visits) == sum(
+        i.amount for i in items if i.type is EntryType.CHARGE)
+    assert age_account(items, date(2025, 6, 30)).total == b.due_now
