@@ -44,6 +44,7 @@ class Settings:
     session_secret: str = _secret()
     verification_idle_minutes: int = 30
     verification_lock_minutes: int = 30
+    refund_business_days: int = 10  # a refund not yet issued is expected this many business days after the request
     plan_max_income_percent: Decimal = Decimal("5")
     plan_min_monthly_cents: int = 2500
     plan_max_months: int = 24
