@@ -42,6 +42,8 @@ class Settings:
     telegram_api_base_url: str = ""  # empty: Telegram's own API
     rasa_jwt_secret: str = _secret()
     session_secret: str = _secret()
+    statement_link_ttl_minutes: int = 1440  # how long a statement link in a reply stays valid
+    log_level: str = "INFO"
     verification_idle_minutes: int = 30
     verification_lock_minutes: int = 30
     refund_business_days: int = 10  # a refund not yet issued is expected this many business days after the request
