@@ -9,6 +9,7 @@ COMMAND_MODULES = [
     "bot.commands.db",
     "bot.commands.importing",
     "bot.commands.accounts",
+    "bot.commands.users",
 ]
 
 

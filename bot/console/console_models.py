@@ -45,3 +45,16 @@ class EscalationNote(Base):
     author: Mapped[str] = mapped_column(String(80))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ConsoleReply(Base):
+    """Which outbound message a representative wrote (the transcript shows who spoke).
+
+    message_id refers to messages.id; it is not a foreign key because the messages table
+    comes from the gateway's migration branch, not this one."""
+
+    __tablename__ = "console_replies"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(unique=True)
+    escalation_id: Mapped[int] = mapped_column(ForeignKey("escalations.id"), index=True)
+    author: Mapped[str] = mapped_column(String(80))

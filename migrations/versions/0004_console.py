@@ -2,7 +2,7 @@
 
 Revision ID: 0004_console
 Revises: 0001_accounts
-Create Date: 2026-11-26 13:28:57.155514
+Create Date: 2026-11-26 13:31:30.427575
 """
 from alembic import op
 import sqlalchemy as sa
@@ -41,6 +41,18 @@ def upgrade() -> None:
     with op.batch_alter_table('console_sessions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_console_sessions_user_id'), ['user_id'], unique=False)
 
+    op.create_table('console_replies',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('message_id', sa.Integer(), nullable=False),
+    sa.Column('escalation_id', sa.Integer(), nullable=False),
+    sa.Column('author', sa.String(length=80), nullable=False),
+    sa.ForeignKeyConstraint(['escalation_id'], ['escalations.id'], name=op.f('fk_console_replies_escalation_id_escalations')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_console_replies')),
+    sa.UniqueConstraint('message_id', name=op.f('uq_console_replies_message_id'))
+    )
+    with op.batch_alter_table('console_replies', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_console_replies_escalation_id'), ['escalation_id'], unique=False)
+
     op.create_table('escalation_notes',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('escalation_id', sa.Integer(), nullable=False),
@@ -62,6 +74,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_escalation_notes_escalation_id'))
 
     op.drop_table('escalation_notes')
+    with op.batch_alter_table('console_replies', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_console_replies_escalation_id'))
+
+    op.drop_table('console_replies')
     with op.batch_alter_table('console_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_console_sessions_user_id'))
 

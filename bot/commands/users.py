@@ -1,0 +1,53 @@
+"""billbot user add USERNAME --role representative|supervisor: create a console user.
+
+The password is read from a prompt (typed twice) or, with --password-stdin, from the first
+line of standard input; it is never taken from the command line, where `ps` would show it."""
+from __future__ import annotations
+
+import getpass
+import sys
+
+from sqlalchemy.orm import Session
+
+from billing.db.engine import database_url, make_engine
+from bot.console.auth import UserError, create_user
+from bot.console.console_models import ROLES
+
+
+def register(sub) -> None:
+    p = sub.add_parser("user", help="console users (representatives and supervisors)")
+    usub = p.add_subparsers(dest="user_command", required=True)
+    add = usub.add_parser("add", help="create a console user")
+    add.add_argument("username")
+    add.add_argument("--role", choices=ROLES, required=True)
+    add.add_argument("--password-stdin", action="store_true",
+                     help="read the password from the first line of standard input")
+    add.set_defaults(func=_add)
+
+
+def _read_password(from_stdin: bool) -> str | None:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Repeat password: ") != first:
+        print("the passwords do not match; no user was created", file=sys.stderr)
+        return None
+    return first
+
+
+def _add(args) -> int:
+    password = _read_password(args.password_stdin)
+    if password is None:
+        return 1
+    engine = make_engine(database_url())
+    try:
+        with Session(engine) as session, session.begin():
+            user = create_user(session, args.username, password, args.role)
+            name, role = user.username, user.role
+    except UserError as exc:
+        print(f"user not created: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+    print(f"created {role} {name}")
+    return 0

@@ -1,0 +1,178 @@
+"""The console's form posts: take, reply, note, return to bot, and the account actions.
+Every form is CSRF-checked (403 without its token); a refused action re-renders the page with
+the reason (400) and changes nothing."""
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
+
+from billing import audit
+from billing.money import MoneyError, parse_amount
+from bot.console import actions, delivery, queue
+from bot.console.auth import Identity
+from bot.console.web import PREFIX, CheckedForm, Ctx, Db, Who, pipeline_of
+
+router = APIRouter(prefix=PREFIX)
+
+DONE = {
+    "taken": "You have this conversation now: the patient's messages come to you.",
+    "reply": "Reply sent.",
+    "note": "Note added.",
+    "refund": "Refund request decided.",
+    "insurance": "Insurance change decided.",
+    "dispute": "Dispute resolved.",
+    "plan": "Payment plan created.",
+}
+
+
+def _back(escalation_id: int, done: str) -> RedirectResponse:
+    return RedirectResponse(f"{PREFIX}/escalations/{escalation_id}?done={done}", status_code=303)
+
+
+def _refused(request, ctx, s, who, escalation_id, message):
+    from bot.console.views import conversation_page
+
+    s.rollback()
+    return conversation_page(request, ctx, s, who, escalation_id, error=message, status=400)
+
+
+@router.post("/escalations/{escalation_id}/take")
+def take(request: Request, escalation_id: int, form: CheckedForm,
+         who: Who, s: Db):
+    try:
+        esc = queue.take(s, escalation_id, who.username)
+        audit.record(s, who.actor, "take_escalation", esc.patient_id, escalation=esc.id)
+        s.commit()
+    except queue.QueueError as exc:
+        s.rollback()
+        code = "taken" if isinstance(exc, queue.AlreadyTaken) else "closed"
+        return RedirectResponse(f"{PREFIX}/?error={code}", status_code=303)
+    return _back(escalation_id, "taken")
+
+
+def _held(s: Session, escalation_id: int, who: Identity):
+    esc = queue.get(s, escalation_id)
+    queue.require_holder(esc, who.username)
+    return esc
+
+
+@router.post("/escalations/{escalation_id}/reply")
+def reply(request: Request, escalation_id: int, form: CheckedForm,
+          who: Who, ctx: Ctx,
+          s: Db):
+    try:
+        esc = _held(s, escalation_id, who)
+        delivery.send_reply(pipeline_of(request), s, esc, form.get("text", ""), who.username,
+                            ctx.now())
+        s.commit()
+    except (queue.QueueError, delivery.DeliveryError) as exc:
+        return _refused(request, ctx, s, who, escalation_id, str(exc))
+    return _back(escalation_id, "reply")
+
+
+@router.post("/escalations/{escalation_id}/note")
+def note(request: Request, escalation_id: int, form: CheckedForm,
+         who: Who, ctx: Ctx,
+         s: Db):
+    try:
+        esc = queue.get(s, escalation_id)
+        queue.add_note(s, esc, who.username, form.get("body", ""), ctx.now())
+        audit.record(s, who.actor, "escalation_note", esc.patient_id, escalation=esc.id)
+        s.commit()
+    except queue.QueueError as exc:
+        return _refused(request, ctx, s, who, escalation_id, str(exc))
+    return _back(escalation_id, "note")
+
+
+@router.post("/escalations/{escalation_id}/return")
+def return_to_bot(request: Request, escalation_id: int, form: CheckedForm,
+                  who: Who,
+                  ctx: Ctx, s: Db):
+    try:
+        esc = queue.get(s, escalation_id)
+        queue.return_to_bot(s, esc, who.username, form.get("note", ""), ctx.now())
+        audit.record(s, who.actor, "return_to_bot", esc.patient_id, escalation=esc.id)
+        s.commit()
+    except queue.QueueError as exc:
+        return _refused(request, ctx, s, who, escalation_id, str(exc))
+    try:
+        delivery.send_handback(pipeline_of(request), s, esc, who.username)
+        s.commit()
+    except delivery.DeliveryError:
+        s.rollback()  # the conversation is the bot's again either way
+    return RedirectResponse(f"{PREFIX}/", status_code=303)
+
+
+def _account_action(request, escalation_id, who, ctx, s, done, work):
+    """Run `work(esc)` for the holder of a verified conversation; 400 with the reason if refused."""
+    try:
+        esc = _held(s, escalation_id, who)
+        if esc.patient_id is None:
+            raise actions.ActionError("this conversation has no verified account")
+        work(esc)
+        s.commit()
+    except (queue.QueueError, actions.ActionError, MoneyError, ValueError) as exc:
+        return _refused(request, ctx, s, who, escalation_id, str(exc))
+    return _back(escalation_id, done)
+
+
+@router.post("/escalations/{escalation_id}/refunds/{refund_id}")
+def decide_refund(request: Request, escalation_id: int, refund_id: str,
+                  form: CheckedForm, who: Who,
+                  ctx: Ctx, s: Db):
+    decision = form.get("decision")
+
+    def work(esc):
+        if decision not in ("approve", "reject"):
+            raise actions.ActionError("choose approve or reject")
+        actions.decide_refund(s, esc.patient_id, refund_id, decision == "approve", who.actor,
+                              ctx.today(), form.get("note", ""))
+
+    return _account_action(request, escalation_id, who, ctx, s, "refund", work)
+
+
+@router.post("/escalations/{escalation_id}/insurance/{change_id}")
+def decide_insurance(request: Request, escalation_id: int, change_id: int,
+                     form: CheckedForm, who: Who,
+                     ctx: Ctx, s: Db):
+    decision = form.get("decision")
+
+    def work(esc):
+        if decision not in ("confirm", "reject"):
+            raise actions.ActionError("choose confirm or reject")
+        actions.decide_insurance_change(s, esc.patient_id, change_id, decision == "confirm",
+                                        who.actor)
+
+    return _account_action(request, escalation_id, who, ctx, s, "insurance", work)
+
+
+@router.post("/escalations/{escalation_id}/disputes/{reference}")
+def resolve_dispute(request: Request, escalation_id: int, reference: str,
+                    form: CheckedForm, who: Who,
+                    ctx: Ctx, s: Db):
+    def work(esc):
+        raw = (form.get("adjustment") or "0").strip()
+        adjustment = parse_amount(raw)
+        actions.resolve_dispute(s, esc.patient_id, reference, adjustment,
+                                form.get("resolution", ""), who.actor, ctx.today(), ctx.now())
+
+    return _account_action(request, escalation_id, who, ctx, s, "dispute", work)
+
+
+@router.post("/escalations/{escalation_id}/plan")
+def create_plan(request: Request, escalation_id: int, form: CheckedForm,
+                who: Who, ctx: Ctx,
+                s: Db):
+    def work(esc):
+        try:
+            months = int(form.get("months", ""))
+            first_due = date.fromisoformat(form.get("first_due", ""))
+        except ValueError:
+            raise actions.ActionError("give the number of months and a first due date") from None
+        actions.set_up_plan(s, esc.patient_id, months, first_due, who.actor, ctx.today(),
+                            ctx.settings)
+
+    return _account_action(request, escalation_id, who, ctx, s, "plan", work)

@@ -1,0 +1,50 @@
+"""The verified account beside a conversation: balance, visits, plan, refunds, disputes,
+coverage and pending insurance changes, read once per page as plain values."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from billing.accounts import AccountSnapshot, load_snapshot
+from billing.balances import Balance, compute_balance
+from billing.db.models import InsuranceChange, Patient
+
+
+@dataclass(frozen=True)
+class PendingChange:
+    change_id: int
+    payer: str
+    member_id: str
+
+
+@dataclass(frozen=True)
+class AccountSummary:
+    snapshot: AccountSnapshot
+    balance: Balance
+    last_name: str
+    active_coverages: tuple
+    pending_changes: tuple[PendingChange, ...]
+
+    @property
+    def requested_refunds(self):
+        return tuple(r for r in self.snapshot.refunds if r.status.value == "requested")
+
+
+def account_summary(session: Session, patient_id: int, today: date) -> AccountSummary:
+    snap = load_snapshot(session, patient_id)
+    patient = session.get(Patient, patient_id)
+    changes = session.scalars(
+        select(InsuranceChange)
+        .where(InsuranceChange.patient_id == patient_id, InsuranceChange.status == "pending")
+        .order_by(InsuranceChange.created_at, InsuranceChange.id)
+    )
+    return AccountSummary(
+        snapshot=snap,
+        balance=compute_balance(snap.items),
+        last_name=patient.last_name,
+        active_coverages=tuple(c for c in snap.coverages if c.active_on(today)),
+        pending_changes=tuple(PendingChange(c.id, c.payer, c.member_id) for c in changes),
+    )

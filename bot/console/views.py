@@ -1,0 +1,174 @@
+"""The console's pages: login, the queue, a conversation with the account beside it, and the
+supervisor dashboard. Forms post to the routes in bot/console/action_views.py."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import Session
+
+from billing import audit
+from billing.aging import BUCKETS
+from billing.clock import Clock
+from bot.console import action_views, dashboard, live, queue, summary, transcript
+from bot.console.auth import Identity, InvalidLogin, csrf_ok, log_in, log_out
+from bot.console.office_hours import is_open, next_opening, when_text
+from bot.console.web import (
+    HERE,
+    LOGIN_CSRF_COOKIE,
+    PREFIX,
+    SESSION_COOKIE,
+    ConsoleContext,
+    Ctx,
+    Db,
+    LoginRequired,
+    SupervisorOnly,
+    Who,
+    login_redirect_url,
+    new_login_csrf,
+    safe_next,
+)
+
+router = APIRouter(prefix=PREFIX)
+QUEUE_ERRORS = {
+    "taken": "Another representative took that conversation first.",
+    "closed": "That conversation is closed.",
+}
+
+
+def install(app: FastAPI, settings, engine, clock: Clock | None = None) -> None:
+    app.state.console = ConsoleContext(settings=settings, engine=engine, clock=clock or Clock())
+    app.mount(f"{PREFIX}/static", StaticFiles(directory=str(HERE / "static")), name="console_static")
+    app.include_router(router)
+    app.include_router(action_views.router)
+    app.include_router(live.router)
+
+    @app.exception_handler(LoginRequired)
+    async def _to_login(request: Request, exc: LoginRequired):
+        return RedirectResponse(login_redirect_url(exc.next_path), status_code=303)
+
+
+def _login_page(request: Request, ctx: ConsoleContext, next_path: str, error: str = "", status=200):
+    token = new_login_csrf()
+    response = ctx.render(
+        request, "login.html", status_code=status, csrf_token=token, next=next_path, error=error
+    )
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=ctx.secure_cookies,
+        path=PREFIX,
+    )
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, ctx: Ctx, next: str = ""):
+    return _login_page(request, ctx, safe_next(next))
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    ctx: Ctx,
+    s: Db,
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "",
+):
+    # Before login there is no session to hold a token: the form's token must equal the
+    # cookie set with the form (double submit), which another site can neither read nor set.
+    if not csrf_ok(request.cookies.get(LOGIN_CSRF_COOKIE), csrf_token):
+        return HTMLResponse("The form's CSRF token is missing or wrong.", status_code=403)
+    try:
+        with s.begin():
+            token = log_in(s, username, password, ctx.now())
+    except InvalidLogin:
+        return _login_page(request, ctx, safe_next(next), "Wrong username or password.", 401)
+    response = RedirectResponse(safe_next(next), status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE, token, httponly=True, samesite="lax", secure=ctx.secure_cookies,
+        path=PREFIX, max_age=12 * 3600,
+    )
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path=PREFIX)
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request, ctx: Ctx,
+                 who: Who):
+    form = await request.form()
+    if not csrf_ok(who.csrf_token, form.get("csrf_token")):
+        return HTMLResponse("The form's CSRF token is missing or wrong.", status_code=403)
+    with Session(ctx.engine) as s, s.begin():
+        log_out(s, request.cookies.get(SESSION_COOKIE))
+    response = RedirectResponse(f"{PREFIX}/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path=PREFIX)
+    return response
+
+
+def _office(ctx: ConsoleContext) -> str:
+    now = ctx.now()
+    if is_open(ctx.settings, now):
+        return "Office open"
+    return f"Office closed: opens {when_text(next_opening(ctx.settings, now), now)}"
+
+
+@router.get("/", response_class=HTMLResponse)
+def queue_page(request: Request, who: Who,
+               ctx: Ctx, s: Db):
+    return ctx.render(request, "queue.html", who=who, rows=queue.open_escalations(s),
+                      office=_office(ctx), error=QUEUE_ERRORS.get(request.query_params.get("error", ""), ""))
+
+
+@router.get("/queue.fragment", response_class=HTMLResponse)
+def queue_fragment(request: Request, who: Who,
+                   ctx: Ctx, s: Db):
+    return ctx.render(request, "_queue_table.html", who=who, rows=queue.open_escalations(s))
+
+
+def conversation_page(request: Request, ctx: ConsoleContext, s: Session, who: Identity,
+                      escalation_id: int, error: str = "", done: str = "", status: int = 200):
+    esc = queue.get(s, escalation_id)
+    account = None
+    if esc.patient_id is not None:
+        account = summary.account_summary(s, esc.patient_id, ctx.today())
+        audit.record(s, who.actor, "console_view_account", esc.patient_id, escalation=esc.id)
+        s.commit()
+    return ctx.render(
+        request, "conversation.html", status_code=status, who=who, esc=esc,
+        lines=transcript.lines(s, esc.sender_key, (esc.id,)), account=account, error=error, done=action_views.DONE.get(done, ""),
+        holder=esc.status == "assigned" and esc.assigned_to == who.username,
+        today=ctx.today(),
+    )
+
+
+@router.get("/escalations/{escalation_id}", response_class=HTMLResponse)
+def conversation(request: Request, escalation_id: int, who: Who, ctx: Ctx, s: Db,
+                 done: str = ""):
+    try:
+        return conversation_page(request, ctx, s, who, escalation_id, done=done)
+    except queue.QueueError:
+        return HTMLResponse("No such conversation.", status_code=404)
+
+
+@router.get("/escalations/{escalation_id}/transcript.fragment", response_class=HTMLResponse)
+def transcript_fragment(request: Request, escalation_id: int,
+                        who: Who,
+                        ctx: Ctx, s: Db):
+    try:
+        esc = queue.get(s, escalation_id)
+    except queue.QueueError:
+        return HTMLResponse("No such conversation.", status_code=404)
+    return ctx.render(request, "_transcript.html", esc=esc,
+                      lines=transcript.lines(s, esc.sender_key, (esc.id,)))
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+def dashboard_page(request: Request, who: SupervisorOnly,
+                   ctx: Ctx, s: Db):
+    stats = dashboard.compute(s, ctx.now(), ctx.today())
+    return ctx.render(request, "dashboard.html", who=who, stats=stats, buckets=BUCKETS,
+                      chart=dashboard.aging_chart_svg(stats.aging), office=_office(ctx),
+                      human_duration=dashboard.human_duration)
