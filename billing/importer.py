@@ -636,7 +636,7 @@ def import_sources(
         extra=lambda r: {"patient_id": stored[r.account]},
     )
     if new:
-        session.execute(insert(Coverage), new)
+        session.execute(Coverage.__table__.insert(), new)
 
     # ledger
     new = _upsert(
@@ -645,7 +645,7 @@ def import_sources(
         extra=lambda r: {"patient_id": stored[r.account]},
     )
     for chunk in _chunks(new):
-        session.execute(insert(LedgerEntry), list(chunk))
+        session.execute(LedgerEntry.__table__.insert(), list(chunk))
 
     _write_refunds(session, recs["refunds"], stored, report, actor)
     changed = any(c.inserted or c.updated for c in report.counts.values()) or report.refund_events
@@ -701,7 +701,7 @@ def _write_refunds(session, recs: list[_Rec], stored: dict[str, int], report, ac
             events.append({**_event(pk, status, r.values, actor),
                            "note": "status corrected by import"})
     if events:
-        session.execute(insert(RefundEvent), events)
+        session.execute(RefundEvent.__table__.insert(), events)
     report.refund_events = len(events)
 
 
