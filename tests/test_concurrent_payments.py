@@ -25,7 +25,7 @@ def test_simultaneous_payments_on_one_account_all_land(pg_url):
         import_sources(s, sources_from_paths([FIXTURE]))
         pid = find_by_account_number(s, "A100").id
     start = threading.Barrier(THREADS)
-    errors: list[BaseException] = []
+    errors: list[Exception] = []
 
     def pay(worker: int) -> None:
         try:
@@ -34,7 +34,7 @@ def test_simultaneous_payments_on_one_account_all_land(pg_url):
                 with Session(engine) as s, s.begin():  # one connection per payment
                     post_payment(s, pid, 100 + worker, "card", date(2024, 7, 1),
                                  claim_id="C102", entry_id=f"P-{worker}-{n}")
-        except BaseException as exc:  # reported below, so a lost payment fails the test
+        except Exception as exc:  # noqa: BLE001 - reported below: a lost payment fails the test
             errors.append(exc)
 
     threads = [threading.Thread(target=pay, args=(w,)) for w in range(THREADS)]
