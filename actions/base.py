@@ -1,0 +1,196 @@
+"""What every billbot action shares: one database session and clock reading per turn, the
+channel identity from the gateway-built sender key, the frustration check, and the gate that
+makes every disclosing action confirm verification itself."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.orm import Session
+
+from actions import templates as t
+from actions.parsing import clean
+from billing import audit
+from billing.accounts import AccountSnapshot, load_snapshot
+from billing.clock import Clock
+from billing.db.engine import database_url, engine_for
+from billing.requests import escalate
+from billing.verification import (
+    ChannelIdentity,
+    channel_identity,
+    current_verified_patient,
+    locked_until,
+)
+from bot.settings import Settings, load_settings
+
+FRUSTRATION_WORDS = re.compile(
+    r"\b(fuck\w*|shit\w*|damn\w*|crap|wtf|ridiculous|outrageous|unacceptable|scam\w*|"
+    r"rip[- ]?off|insane|useless|stupid|fed up|sick of|worst|furious|pissed|bs)\b",
+    re.IGNORECASE,
+)
+ESCAPE_CONFIDENCE = 0.6
+REGISTRY: dict[str, type[BillbotAction]] = {}
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return load_settings()
+
+
+def is_frustrated(text: str) -> bool:
+    """Swearing, 'this is ridiculous', or a shouted message (several words in capitals)."""
+    if FRUSTRATION_WORDS.search(text):
+        return True
+    words = re.findall(r"[A-Za-z]+", text)
+    letters = "".join(words)
+    return len(words) >= 3 and len(letters) >= 12 and letters.isupper()
+
+
+@dataclass
+class Turn:
+    """One action's view of the conversation turn."""
+
+    dispatcher: CollectingDispatcher
+    tracker: Tracker
+    session: Session
+    settings: Settings
+    now: datetime
+    identity: ChannelIdentity = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.identity = channel_identity(self.tracker.sender_id)
+
+    @property
+    def sender_key(self) -> str:
+        return self.tracker.sender_id
+
+    @property
+    def text(self) -> str:
+        return clean(self.tracker.latest_message.get("text"))
+
+    @property
+    def intent(self) -> str:
+        return (self.tracker.latest_message.get("intent") or {}).get("name") or ""
+
+    @property
+    def confidence(self) -> float:
+        value = (self.tracker.latest_message.get("intent") or {}).get("confidence")
+        return float(value) if isinstance(value, (int, float)) else 0.0
+
+    def entity(self, name: str) -> str:
+        for ent in self.tracker.latest_message.get("entities") or []:
+            if isinstance(ent, dict) and ent.get("entity") == name:
+                value = clean(ent.get("value"))
+                if value:
+                    return value
+        return ""
+
+    def slot(self, name: str) -> Any:
+        return self.tracker.get_slot(name)
+
+    def say(self, *messages: str | list[str]) -> None:
+        for message in messages:
+            for text in message if isinstance(message, list) else [message]:
+                self.dispatcher.utter_message(text=text)
+
+    def verified_patient(self) -> int | None:
+        return current_verified_patient(
+            self.session, self.sender_key, self.now,
+            idle_minutes=self.settings.verification_idle_minutes,
+        )
+
+    def escalate(self, reason: str, patient_id: int | None = None) -> None:
+        if patient_id is None:
+            patient_id = self.verified_patient()
+        escalate(self.session, self.sender_key, self.identity.channel, patient_id, reason,
+                 self.now)
+        audit.record(self.session, "bot", "escalate", patient_id, at=self.now, reason=reason,
+                     channel=self.identity.channel)
+
+    def audit(self, action: str, patient_id: int, **detail: object) -> None:
+        audit.record(self.session, "bot", action, patient_id, at=self.now,
+                     channel=self.identity.channel, **detail)
+
+
+class BillbotAction(Action):
+    """An action with a Turn; subclasses set NAME and implement respond()."""
+
+    NAME = ""
+    check_frustration = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.NAME:
+            REGISTRY[cls.NAME] = cls
+
+    def name(self) -> str:
+        return self.NAME
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+            domain: dict[str, Any]) -> list[dict[str, Any]]:
+        with Session(engine_for(database_url()), expire_on_commit=False) as session:
+            turn = Turn(dispatcher, tracker, session, settings(), Clock().now())
+            events: list[dict[str, Any]] = []
+            if self.check_frustration:
+                events += frustration_check(turn)
+            events += self.respond(turn)
+            session.commit()
+        return events
+
+    def respond(self, turn: Turn) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+
+def frustration_check(turn: Turn) -> list[dict[str, Any]]:
+    """Escalate once per conversation when the patient is evidently upset."""
+    if turn.slot("escalated") or not is_frustrated(turn.text):
+        return []
+    turn.escalate("frustration")
+    turn.say(t.frustration(turn.settings.office_hours))
+    return [SlotSet("escalated", True)]
+
+
+def run_action(name: str, turn: Turn) -> list[dict[str, Any]]:
+    """Run another action's logic inside this turn (keeps rules simple: no follow-up chains)."""
+    action = REGISTRY.get(name)
+    return action().respond(turn) if action else []
+
+
+def start_verification(turn: Turn, pending: str) -> list[dict[str, Any]]:
+    """Ask who the sender is, remembering the request to answer afterwards."""
+    if locked_until(turn.session, turn.sender_key, turn.now) is not None:
+        turn.say(t.still_locked(turn.settings.office_hours, turn.settings.clinic_phone))
+        return [SlotSet("pending_action", None)]
+    return [
+        SlotSet("pending_action", pending),
+        SlotSet("verify_result", None),
+        SlotSet("verify_stage", None),
+        SlotSet("verify_name", None),
+        SlotSet("verify_dob", None),
+        SlotSet("verify_account", None),
+        FollowupAction("verify_form"),
+    ]
+
+
+class AccountAction(BillbotAction):
+    """An action that discloses account data: it asks the database who is verified, every time."""
+
+    audit_action = ""
+
+    def respond(self, turn: Turn) -> list[dict[str, Any]]:
+        patient_id = turn.verified_patient()
+        if patient_id is None:
+            return start_verification(turn, self.NAME)
+        snapshot = load_snapshot(turn.session, patient_id)
+        turn.audit(self.audit_action or self.NAME.removeprefix("action_"), patient_id)
+        return self.answer(turn, snapshot)
+
+    def answer(self, turn: Turn, account: AccountSnapshot) -> list[dict[str, Any]]:
+        raise NotImplementedError
+

@@ -1,0 +1,43 @@
+"""A charge the patient questions: run the discrepancy checks, explain them, open a case."""
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk.events import SlotSet
+
+from actions import templates as t
+from actions.base import AccountAction, Turn
+from billing.accounts import AccountSnapshot
+from billing.balances import compute_balance
+from billing.discrepancies import find_discrepancies
+from billing.ledger import EntryType
+from billing.requests import open_dispute
+
+
+class DisputeCharge(AccountAction):
+    NAME = "action_dispute_charge"
+    audit_action = "dispute_charge"
+
+    def answer(self, turn: Turn, account: AccountSnapshot) -> list[dict[str, Any]]:
+        if account.open_disputes:
+            turn.say(t.dispute_already_open(account.open_disputes[0].reference))
+            return [SlotSet("offer", "human_dispute")]
+        findings = find_discrepancies(account.items, account.coverages, account.refunds)
+        if findings:
+            turn.say(t.dispute_findings([f.summary for f in findings]))
+            entry_ids = [e for f in findings for e in f.entry_ids]
+            kinds = {e: f.kind for f in findings for e in f.entry_ids}
+            amount = sum(f.amount for f in findings)
+            summary = "; ".join(f.kind for f in findings)
+        else:
+            turn.say(t.dispute_no_findings())
+            charges = {i.entry_id for i in account.items if i.type is EntryType.CHARGE}
+            owing = [v for v in compute_balance(account.items).visits if v.remaining > 0]
+            entry_ids = [e for v in owing for e in v.entry_ids if e in charges]
+            kinds, amount, summary = {}, sum(v.remaining for v in owing), "patient_questioned"
+        dispute = open_dispute(turn.session, account.patient_id, entry_ids, summary, amount,
+                               turn.now, kinds)
+        turn.audit("open_dispute", account.patient_id, reference=dispute.reference,
+                   entries=len(entry_ids))
+        turn.say(t.dispute_opened(dispute.reference))
+        return [SlotSet("offer", "human_dispute")]
