@@ -9,6 +9,7 @@ from actions import templates as t
 from actions.base import AccountAction, Turn
 from billing.accounts import AccountSnapshot
 from billing.balances import Balance, compute_balance
+from bot.statement_links import StatementLinksDisabled, statement_url
 
 
 def visit_lines(balance: Balance) -> list[str]:
@@ -61,14 +62,13 @@ class RequestStatement(AccountAction):
 
 
 def statement_link(turn: Turn, patient_id: int) -> str | None:
-    """On web chat, a signed link to the statement page (served by the gateway), if available."""
+    """On web chat, a signed link to the statement page the gateway serves; else None."""
     if turn.identity.channel != "web":
         return None
     try:
-        from bot.statements import statement_url  # the gateway's signed-link maker
-    except ImportError:
+        return statement_url(turn.settings, patient_id, turn.now)
+    except StatementLinksDisabled:  # no SESSION_SECRET: send the statement as messages
         return None
-    return statement_url(turn.settings, patient_id, turn.now)
 
 
 class MakePayment(AccountAction):
