@@ -10,6 +10,7 @@ COMMAND_MODULES = [
     "bot.commands.importing",
     "bot.commands.accounts",
     "bot.commands.users",
+    "bot.commands.remind",
 ]
 
 

@@ -279,10 +279,51 @@ def reminder_text(step: int, clinic_name: str, link: str = "") -> str:
     """The text of one step: one GSM-7 segment. The payment link is added where it fits."""
     template = STEP_TEXTS.get(step, GENERIC_TEXT)
     clinic = clinic_name.strip()
-    for with_link in ((f" or visit {link}" if link else ""), ""):
+    for with_link in ((f" or pay at {link}" if link else ""), ""):
         text = template.format(clinic=clinic, link=with_link)
         if encoding(text) == GSM7 and segment_count(text) == 1:
             return text
     raise ReminderConfigError(
         f"the step {step} reminder does not fit one GSM-7 segment with clinic name {clinic!r}"
     )
+
+
+# ---- failed sends -------------------------------------------------------------------------
+
+RETRY, FAIL, UNKNOWN, OPTED_OUT = "retry", "fail", "unknown", "opted_out"
+
+# What a failed send's error says about trying again (docs/reminders.md has the table).
+# Retry only where the message certainly did not go out and may go out later.
+RETRYABLE = frozenset({
+    "20429",  # Twilio: too many requests
+    "429",  # HTTP 429 without a Twilio code
+    "20500", "20503",  # Twilio internal error / service unavailable
+    "30001",  # queue overflow: Twilio did not send it
+    "unreachable",  # connection refused or failed before the request went out
+    "network",  # Telegram: network error before an answer
+    "retry_after",  # Telegram: flood limit, asks to try later
+})
+NOT_RETRYABLE = {
+    "21610": OPTED_OUT,  # recipient unsubscribed (replied STOP): record the opt-out
+    "21211": FAIL,  # invalid 'To' number
+    "21214": FAIL,  # 'To' number cannot be reached
+    "21408": FAIL,  # no permission to send to that region
+    "21612": FAIL,  # 'To' number not reachable from this sender
+    "21614": FAIL,  # 'To' number is not a mobile number
+    "21606": FAIL,  # 'From' number cannot send to this destination
+    "21617": FAIL,  # body too long
+    "20003": FAIL,  # authentication failed: a configuration problem
+    "30003": FAIL, "30004": FAIL, "30005": FAIL, "30006": FAIL, "30007": FAIL,
+    "30034": FAIL,  # unreachable, blocked, unknown, landline, carrier filter, unregistered
+    "forbidden": FAIL,  # Telegram: the user blocked the bot
+    "bad_request": FAIL,  # Telegram: e.g. chat not found
+    "timeout": UNKNOWN,  # the request may have reached the channel: never resent
+}
+
+
+def failure_outcome(code: str | None) -> str:
+    """retry | fail | unknown | opted_out for a send that did not succeed."""
+    code = (code or "").strip()
+    if code in RETRYABLE or (len(code) == 3 and code.startswith("5")):  # HTTP 5xx
+        return RETRY
+    return NOT_RETRYABLE.get(code, FAIL)

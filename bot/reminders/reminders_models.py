@@ -38,6 +38,7 @@ class ReminderOutbox(Base):
     claimed_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     provider_sid: Mapped[str | None] = mapped_column(String(64), index=True)  # = messages.external_id
+    message_id: Mapped[int | None]  # the gateway's messages row (its transcript of the sender)
     error_code: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

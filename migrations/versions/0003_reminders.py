@@ -31,6 +31,7 @@ def upgrade() -> None:
     sa.Column('claimed_at', billing.db.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('sent_at', billing.db.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('provider_sid', sa.String(length=64), nullable=True),
+    sa.Column('message_id', sa.Integer(), nullable=True),
     sa.Column('error_code', sa.String(length=16), nullable=True),
     sa.Column('created_at', billing.db.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', billing.db.base.UTCDateTime(timezone=True), nullable=False),
