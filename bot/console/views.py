@@ -39,7 +39,8 @@ QUEUE_ERRORS = {
 
 
 def install(app: FastAPI, settings, engine, clock: Clock | None = None) -> None:
-    app.state.console = ConsoleContext(settings=settings, engine=engine, clock=clock or Clock())
+    clock = clock or getattr(app.state, "clock", None) or Clock()
+    app.state.console = ConsoleContext(settings=settings, engine=engine, clock=clock)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=str(HERE / "static")), name="console_static")
     app.include_router(router)
     app.include_router(action_views.router)
