@@ -38,11 +38,15 @@ def _day(d: date | None) -> str:
     return d.isoformat() if d else "-"
 
 
+def _short(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
 def format_balance(account_number: str, b: Balance) -> list[str]:
     head = ("Date", "Description", "Status", "Charge", "Ins paid", "Adjust", "Pt share",
             "Pt paid", "Remaining", "Pending")
     rows = [
-        (_day(v.service_date), v.description[:44], v.claim_status or "-", fmt(v.charge),
+        (_day(v.service_date), _short(v.description), v.claim_status or "-", fmt(v.charge),
          fmt(v.insurance_paid), fmt(v.adjustments), fmt(v.patient_share), fmt(v.patient_paid),
          fmt(v.remaining), fmt(v.pending_insurance))
         for v in b.visits

@@ -1,0 +1,40 @@
+"""billbot demo-data: load a generated demo clinic (reproducible from --seed) into DATABASE_URL."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from billing.chargemaster import load_chargemaster
+from billing.clock import Clock
+from billing.db.engine import database_url, make_engine
+from billing.db.migrate import upgrade
+from billing.demo import generate, load, summary
+from bot.settings import load_settings
+
+
+def register(sub) -> None:
+    p = sub.add_parser("demo-data", help="load a generated demo clinic (idempotent per seed)")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--patients", type=int, default=300)
+    p.add_argument("--today", type=date.fromisoformat,
+                   help="date the clinic is generated as of (default: today in the clinic's zone)")
+    p.set_defaults(func=_demo_data)
+
+
+def _demo_data(args) -> int:
+    settings = load_settings()
+    clock = Clock()
+    today = args.today or clock.today(settings.clinic_timezone)
+    clinic = generate(args.seed, args.patients, today, load_chargemaster(settings.chargemaster_path))
+    url = database_url()
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session, session.begin():
+            loaded = load(session, clinic, clock.now())
+    finally:
+        engine.dispose()
+    for line in summary(clinic, loaded):
+        print(line)
+    return 0
