@@ -72,13 +72,20 @@ ZONES = (  # (IANA zone, area codes, weight)
     ("America/Anchorage", ("907",), 2),
     ("Pacific/Honolulu", ("808",), 3),
 )
-FIRST = ("James Mary Robert Patricia John Jennifer Michael Linda David Elizabeth William Barbara "
-         "Richard Susan Joseph Jessica Thomas Sarah Carlos Ana Wei Mei Ahmed Fatima Kenji Yuki "
-         "Olga Ivan Priya Arjun Lucia Mateo Grace Samuel Leila Omar Hannah Noah Chloe Diego").split()  # noqa: SIM905
-LAST = ("Smith Johnson Williams Brown Jones Garcia Miller Davis Rodriguez Martinez Hernandez Lopez "
-        "Gonzalez Wilson Anderson Thomas Taylor Moore Jackson Martin Lee Perez Thompson White "
-        "Harris Sanchez Clark Ramirez Lewis Robinson Walker Young Allen King Wright Scott Nguyen "
-        "Chen Patel Kim Okafor Novak").split()  # noqa: SIM905
+FIRST = (
+    "James", "Mary", "Robert", "Patricia", "John", "Jennifer", "Michael", "Linda", "David",
+    "Elizabeth", "William", "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas",
+    "Sarah", "Carlos", "Ana", "Wei", "Mei", "Ahmed", "Fatima", "Kenji", "Yuki", "Olga", "Ivan",
+    "Priya", "Arjun", "Lucia", "Mateo", "Grace", "Samuel", "Leila", "Omar", "Hannah", "Noah",
+    "Chloe", "Diego"
+)
+LAST = (
+    "Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez",
+    "Martinez", "Hernandez", "Lopez", "Gonzalez", "Wilson", "Anderson", "Thomas", "Taylor",
+    "Moore", "Jackson", "Martin", "Lee", "Perez", "Thompson", "White", "Harris", "Sanchez",
+    "Clark", "Ramirez", "Lewis", "Robinson", "Walker", "Young", "Allen", "King", "Wright",
+    "Scott", "Nguyen", "Chen", "Patel", "Kim", "Okafor", "Novak"
+)
 PROVIDERS = ("Dr. Amelia Kim", "Dr. Raj Patel", "Dr. Sofia Alvarez", "Dr. Marcus Lee",
              "Jo Brennan, NP")
 PRIMARY = ("99213", "99213", "99214", "99212", "99203", "99396", "99395", "99051")

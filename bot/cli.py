@@ -9,6 +9,7 @@ COMMAND_MODULES = [
     "bot.commands.db",
     "bot.commands.importing",
     "bot.commands.accounts",
+    "bot.commands.demo_data",
     "bot.commands.users",
     "bot.commands.remind",
 ]
