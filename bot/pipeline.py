@@ -70,9 +70,8 @@ class Replies:
     def help(self) -> str:
         s = self.s
         return (
-            f"{s.clinic_name} billing assistant. Ask about your bill here, or call "
-            f"{s.clinic_phone} ({s.office_hours}). Reply STOP to stop texts, START to resume. "
-            "Msg & data rates may apply."
+            f"{s.clinic_name} billing help: ask here or call {s.clinic_phone} "
+            f"({s.office_hours}). Reply STOP to opt out. Msg&data rates may apply."
         )
 
     def opted_out(self) -> str:
