@@ -4,6 +4,7 @@ makes every disclosing action confirm verification itself."""
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -118,7 +119,7 @@ class Turn:
                      channel=self.identity.channel, **detail)
 
 
-class BillbotAction(Action):
+class BillbotAction(Action, ABC):
     """An action with a Turn; subclasses set NAME and implement respond()."""
 
     NAME = ""
@@ -143,8 +144,9 @@ class BillbotAction(Action):
             session.commit()
         return events
 
+    @abstractmethod
     def respond(self, turn: Turn) -> list[dict[str, Any]]:
-        raise NotImplementedError
+        """The reply and events of this action."""
 
 
 def frustration_check(turn: Turn) -> list[dict[str, Any]]:
@@ -191,6 +193,7 @@ class AccountAction(BillbotAction):
         turn.audit(self.audit_action or self.NAME.removeprefix("action_"), patient_id)
         return self.answer(turn, snapshot)
 
+    @abstractmethod
     def answer(self, turn: Turn, account: AccountSnapshot) -> list[dict[str, Any]]:
-        raise NotImplementedError
+        """The reply about a verified account."""
 

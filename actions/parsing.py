@@ -10,8 +10,8 @@ from billing.money import Cents, MoneyError, parse_amount
 _AMOUNT = re.compile(
     r"\$?\s*(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?\s*(k|thousand|grand)?\b", re.IGNORECASE
 )
-_YEARLY = re.compile(r"\b(year|yr|annual|annually|yearly|a year|per year|/yr|/year)\b", re.I)
-_MONTHLY = re.compile(r"\b(month|mo|monthly|a month|per month|/mo|/month)\b", re.I)
+_YEARLY = re.compile(r"\b(year|yr|annual|annually|yearly|a year|per year|/yr|/year)\b", re.IGNORECASE)
+_MONTHLY = re.compile(r"\b(month|mo|monthly|a month|per month|/mo|/month)\b", re.IGNORECASE)
 _NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
     "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "just me": 1, "only me": 1, "myself": 1,
@@ -96,7 +96,7 @@ def find_member_id(text: str) -> str | None:
 
 _PAYER_FILLER = re.compile(
     r"\b(my|new|insurance|insurer|company|is|it's|its|it|now|i|have|got|switched|to|the|"
-    r"plan|member|id|number|with|and|carrier|provider)\b", re.I)
+    r"plan|member|id|number|with|and|carrier|provider)\b", re.IGNORECASE)
 
 
 def guess_payer(text: str, member_id: str | None) -> str | None:

@@ -9,8 +9,13 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from actions import templates as t
 from actions.base import AccountAction, BillbotAction, Turn, run_action
 from actions.forms import leave_form, wants_to_stop
-from actions.parsing import income_period, monthly_from_annual, parse_choice, parse_household
-from actions.parsing import parse_money
+from actions.parsing import (
+    income_period,
+    monthly_from_annual,
+    parse_choice,
+    parse_household,
+    parse_money,
+)
 from billing.accounts import AccountSnapshot, load_snapshot
 from billing.assistance import AssistancePolicy, load_poverty_table, screen
 from billing.balances import compute_balance

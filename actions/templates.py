@@ -46,9 +46,9 @@ def thanks() -> str:
 
 def help_text(clinic_phone: str) -> list[str]:
     return [
-        "I can help with: BAL (balance), PAY (how to pay), PLAN (payment plan), a charge you "
+        ("I can help with: BAL (balance), PAY (how to pay), PLAN (payment plan), a charge you "
         "think is wrong, refunds, insurance coverage and estimates, an itemized statement, "
-        "financial assistance, and updating your insurance.",
+        "financial assistance, and updating your insurance."),
         f"Reply AGENT to reach a person, or call {clinic_phone}.",
     ]
 
@@ -160,8 +160,8 @@ def fallback_escalated(office_hours: str, clinic_phone: str) -> str:
 def balance(first_name: str, due_now: Cents, due_date: date | None, pending: Cents,
             credit: Cents, plan_next: tuple[Cents, date] | None) -> list[str]:
     if credit > 0:
-        lines = [f"Hi {first_name}. Your account has a credit of {fmt(credit)}; you owe "
-                 "nothing right now. Ask about a refund if you'd like it back."]
+        lines = [(f"Hi {first_name}. Your account has a credit of {fmt(credit)}; you owe "
+                 "nothing right now. Ask about a refund if you'd like it back.")]
     elif due_now > 0:
         when = f", due by {day(due_date)}" if due_date else ""
         lines = [f"Hi {first_name}. You owe {fmt(due_now)} now{when}."]
@@ -361,8 +361,8 @@ def assistance_result(household: int, annual_income: Cents, percent: int, tier: 
         verdict = f"{basis}, you likely qualify for a {discount}% discount."
     else:
         verdict = f"{basis}, you're above our assistance limits, but a payment plan may help."
-    return [verdict, f"To apply, fill in the form at {link} . We'll pause collection while "
-            "we review it."]
+    return [verdict, (f"To apply, fill in the form at {link} . We'll pause collection while "
+            "we review it.")]
 
 
 # Insurance

@@ -74,7 +74,7 @@ def free_port() -> int:
 def _spawn(name: str, cmd: list[str], env: dict[str, str], log_path: Path, url: str
            ) -> ManagedProcess:
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    log = open(log_path, "ab")
+    log = open(log_path, "ab")  # noqa: SIM115 - held open for the server, closed by stop()
     popen = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                              stdin=subprocess.DEVNULL, start_new_session=True)
     return ManagedProcess(name, popen, url, log_path, log)

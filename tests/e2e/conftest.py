@@ -1,0 +1,90 @@
+"""One running assistant for the whole e2e session: a fresh SQLite database holding the test
+clinic, the real action server and `rasa run` on the trained model (models/current), on free
+ports. Tests talk to Rasa's REST channel in exactly the shape the gateway uses."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+import httpx
+import pytest
+from sqlalchemy.orm import Session
+
+from billing.db.engine import make_engine
+from billing.db.migrate import upgrade
+from bot.processes import free_port, start_action_server, start_rasa
+from bot.settings import ROOT
+from tests.e2e.clinic import load_clinic
+
+MODEL = ROOT / "models" / "current"
+SESSION_SECRET = "e2e-" + uuid.uuid4().hex
+
+
+@dataclass
+class Chat:
+    """A conversation partner for one sender key (built like the gateway builds it)."""
+
+    client: httpx.Client
+    url: str
+    sender: str
+    channel: str
+    channel_user: str
+
+    def say(self, text: str) -> str:
+        """Send one message; the assistant's replies, joined by newlines."""
+        body = {"sender": self.sender, "message": text,
+                "metadata": {"channel": self.channel, "channel_user": self.channel_user}}
+        resp = self.client.post(self.url, json=body, timeout=60.0)
+        resp.raise_for_status()
+        return "\n".join(m.get("text", "") for m in resp.json())
+
+
+@dataclass
+class Assistant:
+    url: str
+    db_url: str
+    client: httpx.Client
+    today: date
+
+    def sms(self, phone: str) -> Chat:
+        return Chat(self.client, self.url, f"sms:{phone}", "sms", phone)
+
+    def web(self) -> Chat:
+        session_id = f"e2e{uuid.uuid4().hex[:12]}"
+        return Chat(self.client, self.url, f"web:{session_id}", "web", session_id)
+
+    def telegram(self, chat_id: int) -> Chat:
+        return Chat(self.client, self.url, f"tg:{chat_id}", "telegram", str(chat_id))
+
+    def db(self) -> Session:
+        return Session(make_engine(self.db_url), expire_on_commit=False)
+
+
+@pytest.fixture(scope="session")
+def assistant(tmp_path_factory):
+    if not MODEL.exists():
+        pytest.fail("no trained model at models/current: run `billbot train` first")
+    work = tmp_path_factory.mktemp("e2e")
+    db_url = f"sqlite:///{work / 'billbot.db'}"
+    upgrade(db_url)
+    today = date.today()
+    engine = make_engine(db_url)
+    with Session(engine) as session:
+        load_clinic(session, today)
+    engine.dispose()
+    action_port, rasa_port = free_port(), free_port()
+    actions = start_action_server(
+        action_port, log_path=work / "actions.log", database_url=db_url,
+        extra_env={"SESSION_SECRET": SESSION_SECRET, "PUBLIC_BASE_URL": "http://chat.test"},
+    )
+    try:
+        rasa = start_rasa(rasa_port, model=MODEL, action_url=actions.url, work_dir=work)
+    except Exception:
+        actions.stop()
+        raise
+    with httpx.Client() as client:
+        yield Assistant(f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook", db_url, client,
+                        today)
+    rasa.stop()
+    actions.stop()
