@@ -53,6 +53,18 @@ def is_frustrated(text: str) -> bool:
     return len(words) >= 3 and len(letters) >= 12 and letters.isupper()
 
 
+def gateway_identity(tracker: Tracker) -> ChannelIdentity:
+    """The channel identity from the gateway-built sender key; metadata that disagrees with
+    it (a client claiming another channel or number) makes the sender unlinked."""
+    identity = channel_identity(tracker.sender_id)
+    meta = tracker.latest_message.get("metadata")
+    claimed = isinstance(meta, dict) and ("channel" in meta or "channel_user" in meta)
+    if claimed and (meta.get("channel"), str(meta.get("channel_user"))) != (
+            identity.channel, identity.user):
+        return ChannelIdentity("unknown", identity.user)
+    return identity
+
+
 @dataclass
 class Turn:
     """One action's view of the conversation turn."""
@@ -65,7 +77,7 @@ class Turn:
     identity: ChannelIdentity = field(init=False)
 
     def __post_init__(self) -> None:
-        self.identity = channel_identity(self.tracker.sender_id)
+        self.identity = gateway_identity(self.tracker)
 
     @property
     def sender_key(self) -> str:
