@@ -12,6 +12,8 @@ COMMAND_MODULES = [
     "bot.commands.demo_data",
     "bot.commands.users",
     "bot.commands.remind",
+    "bot.commands.serve",
+    "bot.commands.retention",
 ]
 
 

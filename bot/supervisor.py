@@ -1,0 +1,405 @@
+"""One process tree for billbot: the action server, one or more Rasa instances, the gateway
+(uvicorn, several workers in production) and the scheduled jobs (reminders, retention).
+
+Each server runs in its own process group, is health-checked before the next one starts, and
+is stopped (SIGTERM to its group, then SIGKILL) on Ctrl-C or SIGTERM, so nothing is orphaned.
+"""
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from bot import processes
+from bot.processes import ManagedProcess, ProcessFailed, wait_healthy
+from bot.settings import ROOT, Settings
+
+log = logging.getLogger(__name__)
+
+PROFILES = ("embedded", "production")
+VAR = ROOT / "var"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How the tree is laid out. Read from the environment by load_profile()."""
+
+    name: str
+    rasa_instances: int = 1
+    rasa_base_port: int = 5005
+    gateway_workers: int = 1
+    # Rasa's tracker store: a SQLAlchemy URL (sqlite:////abs/path or postgresql://...)
+    tracker_store_url: str = ""
+    lock_store_url: str = ""  # redis://host:port/db; empty: Rasa's in-memory lock store
+    retention_days: int = 90
+    reminder_interval_s: float = 900.0
+    retention_interval_s: float = 86400.0
+    run_dir: Path = VAR / "run"
+
+    @property
+    def redis_url(self) -> str | None:
+        return self.lock_store_url or None
+
+
+def load_profile(name: str, environ: dict[str, str] | None = None) -> Profile:
+    """embedded: one Rasa, one worker, Rasa's tracker store on a SQLite file under var/.
+    production: RASA_INSTANCES Rasa instances (default 2) and GATEWAY_WORKERS workers
+    (default 2) over RASA_TRACKER_STORE_URL (PostgreSQL) and RASA_LOCK_STORE_URL (Redis)."""
+    env = os.environ if environ is None else environ
+    if name not in PROFILES:
+        raise ValueError(f"unknown profile {name!r}: choose {' or '.join(PROFILES)}")
+    production = name == "production"
+    tracker = env.get("RASA_TRACKER_STORE_URL") or (
+        "postgresql://postgres@127.0.0.1:5432/rasa" if production
+        else f"sqlite:///{VAR / 'rasa-tracker.db'}")
+    lock = env.get("RASA_LOCK_STORE_URL") or ("redis://127.0.0.1:6379/1" if production else "")
+    profile = Profile(
+        name=name,
+        rasa_instances=int(env.get("RASA_INSTANCES") or (2 if production else 1)),
+        rasa_base_port=int(env.get("RASA_BASE_PORT") or 5005),
+        gateway_workers=int(env.get("GATEWAY_WORKERS") or (2 if production else 1)),
+        tracker_store_url=tracker,
+        lock_store_url=lock,
+        retention_days=int(env.get("RETENTION_DAYS") or 90),
+        reminder_interval_s=float(env.get("REMINDER_INTERVAL_MINUTES") or 15) * 60,
+        retention_interval_s=float(env.get("RETENTION_INTERVAL_HOURS") or 24) * 3600,
+    )
+    if profile.rasa_instances < 1 or profile.gateway_workers < 1:
+        raise ValueError("RASA_INSTANCES and GATEWAY_WORKERS must be at least 1")
+    if profile.rasa_instances > 1 and not profile.lock_store_url:
+        raise ValueError("several Rasa instances need a shared lock store: set RASA_LOCK_STORE_URL")
+    if profile.rasa_instances > 1 and profile.tracker_store_url.startswith("sqlite"):
+        raise ValueError("several Rasa instances need a shared SQL tracker store (PostgreSQL)")
+    return profile
+
+
+# -- Rasa's endpoints ------------------------------------------------------------------
+def _q(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def tracker_store_yaml(url: str) -> str:
+    """Rasa's SQL tracker store section for a SQLAlchemy URL; PostgreSQL databases are
+    created on first start (login_db)."""
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    dialect = parts.scheme.split("+", 1)[0]
+    if dialect == "sqlite":
+        path = url.split("///", 1)[1]
+        return f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {_q(path)}\n"
+    if dialect not in ("postgresql", "postgres"):
+        raise ValueError(f"tracker store {dialect!r}: use sqlite or postgresql")
+    lines = ["tracker_store:", "  type: SQL", "  dialect: postgresql",
+             f"  url: {_q(parts.hostname or '127.0.0.1')}", f"  port: {parts.port or 5432}",
+             f"  db: {_q(parts.path.lstrip('/') or 'rasa')}", "  login_db: postgres"]
+    if parts.username:
+        lines.append(f"  username: {_q(parts.username)}")
+    if parts.password:
+        lines.append(f"  password: {_q(parts.password)}")
+    return "\n".join(lines) + "\n"
+
+
+def lock_store_yaml(url: str) -> str:
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if parts.scheme != "redis":
+        raise ValueError("the lock store must be a redis:// URL")
+    lines = ["lock_store:", "  type: redis", f"  url: {_q(parts.hostname or '127.0.0.1')}",
+             f"  port: {parts.port or 6379}", f"  db: {int(parts.path.lstrip('/') or 1)}",
+             "  key_prefix: billbot"]
+    if parts.password:
+        lines.append(f"  password: {_q(parts.password)}")
+    return "\n".join(lines) + "\n"
+
+
+def endpoints_yaml(action_url: str, tracker_store_url: str = "", lock_store_url: str = "") -> str:
+    return (f"action_endpoint:\n  url: {_q(action_url)}\n"
+            + tracker_store_yaml(tracker_store_url) + lock_store_yaml(lock_store_url))
+
+
+# -- processes -------------------------------------------------------------------------
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """Runs in the child before exec: SIGTERM it if the supervisor itself is killed."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:
+        pass
+
+
+def spawn(name: str, cmd: list[str], env: dict[str, str], log_path: Path, url: str
+          ) -> ManagedProcess:
+    """A server in its own session (process group), output to its log file."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log_file = open(log_path, "ab")  # noqa: SIM115  (ManagedProcess.stop closes it)
+    popen = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+                             stdin=subprocess.DEVNULL, start_new_session=True,
+                             preexec_fn=_die_with_parent)  # noqa: PLW1509  (no threads yet)
+    return ManagedProcess(name, popen, url, log_path, log_file)
+
+
+def start_rasa_instance(index: int, port: int, *, model: Path, endpoints: Path,
+                        credentials: Path, run_dir: Path, timeout: float = 300.0
+                        ) -> ManagedProcess:
+    """`rasa run` on 127.0.0.1:port, REST channel only; the HTTP API stays off (no
+    --enable-api), so the gateway is Rasa's only caller."""
+    cmd = [str(processes.RASA_BIN), "run", "--model", str(model), "-i", "127.0.0.1",
+           "-p", str(port), "--endpoints", str(endpoints), "--credentials", str(credentials)]
+    env = {**os.environ, **processes.RASA_ENV, "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
+    env.pop("DATABASE_URL", None)  # Rasa never touches the patient database
+    proc = spawn(f"rasa[{index}]", cmd, env, run_dir / f"rasa-{index}.log",
+                 f"http://127.0.0.1:{port}")
+    wait_healthy(proc, f"http://127.0.0.1:{port}/webhooks/rest/", timeout)
+    return proc
+
+
+def gateway_command(host: str, port: int, workers: int) -> list[str]:
+    return [sys.executable, "-m", "uvicorn", "--factory", "bot.supervisor:gateway_app",
+            "--host", host, "--port", str(port), "--workers", str(workers),
+            "--no-access-log", "--timeout-graceful-shutdown", "10"]
+
+
+def gateway_app():
+    """The uvicorn factory: the gateway with the console and observability mounted, and
+    several Rasa URLs balanced when RASA_URL lists them."""
+    from bot.console import mount_console
+    from bot.gateway import create_app
+    from bot.logging import configure_logging
+    from bot.observability import mount_observability
+    from bot.rasa_pool import make_rasa_client, rasa_urls
+    from bot.settings import load_settings
+
+    settings = load_settings()
+    configure_logging(settings)
+    app = create_app(replace(settings, rasa_url=rasa_urls(settings.rasa_url)[0]))
+    app.state.settings = settings
+    if len(rasa_urls(settings.rasa_url)) > 1:
+        app.state.pipeline.rasa = make_rasa_client(settings.rasa_url, settings.rasa_timeout_s)
+    mount_console(app, settings, app.state.engine)
+    mount_observability(app, settings, app.state.engine,
+                        redis_url=os.environ.get("RASA_LOCK_STORE_URL") or None)
+    return app
+
+
+# -- scheduled jobs --------------------------------------------------------------------
+@dataclass
+class Job:
+    name: str
+    interval_s: float
+    run: Callable[[datetime], str]  # returns a one-line summary (no patient data)
+    next_at: float = 0.0
+
+
+def reminder_job(settings: Settings) -> Callable[[datetime], str]:
+    def run(now: datetime) -> str:
+        from billing.db.engine import make_engine
+        from bot.reminders.run import run_reminders
+
+        engine = make_engine(settings.database_url)
+        try:
+            report = run_reminders(settings, engine, now, keep_decisions=False)
+        finally:
+            engine.dispose()
+        return ", ".join(f"{k}={v}" for k, v in sorted(report.actions.items())) or "nothing due"
+
+    return run
+
+
+def retention_job(settings: Settings, profile: Profile) -> Callable[[datetime], str]:
+    def run(now: datetime) -> str:
+        from bot.retention import purge
+
+        result = purge(settings.database_url, profile.tracker_store_url, now,
+                       profile.retention_days)
+        return result.summary()
+
+    return run
+
+
+class Scheduler(threading.Thread):
+    """Runs each job at start and then every interval, one at a time, until stopped."""
+
+    def __init__(self, jobs: list[Job], clock: Callable[[], datetime] = lambda: datetime.now(UTC)):
+        super().__init__(name="billbot-scheduler", daemon=True)
+        self.jobs, self.clock = jobs, clock
+        self.stopping = threading.Event()
+        self.runs: list[tuple[str, bool]] = []
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            for job in self.jobs:
+                if self.stopping.is_set() or time.monotonic() < job.next_at:
+                    continue
+                job.next_at = time.monotonic() + job.interval_s
+                try:
+                    summary = job.run(self.clock())
+                    log.info("scheduled job done", extra={"reason": job.name, "status": summary})
+                    self.runs.append((job.name, True))
+                except Exception:  # a failed run is logged and retried at the next interval
+                    log.exception("scheduled job failed", extra={"reason": job.name})
+                    self.runs.append((job.name, False))
+            self.stopping.wait(1.0)
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+
+# -- the tree --------------------------------------------------------------------------
+@dataclass
+class Supervisor:
+    settings: Settings
+    profile: Profile
+    model: Path
+    out: Callable[[str], None] = print
+    schedule_jobs: bool = True
+    children: list[ManagedProcess] = field(default_factory=list)
+    scheduler: Scheduler | None = None
+
+    @property
+    def rasa_urls(self) -> list[str]:
+        base = self.profile.rasa_base_port
+        return [f"http://127.0.0.1:{base + i}" for i in range(self.profile.rasa_instances)]
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://{self.settings.gateway_host}:{self.settings.gateway_port}"
+
+    def child_env(self) -> dict[str, str]:
+        """What the gateway and the action server read (the settings' own environment)."""
+        s = self.settings
+        env = {**os.environ, "DATABASE_URL": s.database_url, "RASA_URL": ",".join(self.rasa_urls),
+               "ACTION_SERVER_PORT": str(s.action_server_port),
+               "GATEWAY_HOST": s.gateway_host, "GATEWAY_PORT": str(s.gateway_port)}
+        if self.profile.lock_store_url:
+            env["RASA_LOCK_STORE_URL"] = self.profile.lock_store_url
+        return env
+
+    def start(self) -> None:
+        """Start every server in dependency order, each healthy before the next; on a
+        failure, stop what was started and raise ProcessFailed."""
+        run_dir = self.profile.run_dir
+        run_dir.mkdir(parents=True, exist_ok=True)
+        env = self.child_env()
+        try:
+            self.out(f"starting the action server on 127.0.0.1:{self.settings.action_server_port}")
+            actions = processes.start_action_server(
+                self.settings.action_server_port, log_path=run_dir / "actions.log",
+                database_url=self.settings.database_url, extra_env=env)
+            self.children.append(actions)
+            endpoints = run_dir / "endpoints.yml"
+            endpoints.write_text(endpoints_yaml(
+                actions.url, self.profile.tracker_store_url, self.profile.lock_store_url))
+            credentials = run_dir / "credentials.yml"
+            credentials.write_text("rest:\n")
+            # The first instance creates the tracker tables; the others start after it.
+            for i, url in enumerate(self.rasa_urls):
+                self.out(f"starting rasa[{i}] on {url} (model {self.model.name})")
+                self.children.append(start_rasa_instance(
+                    i, int(url.rsplit(":", 1)[1]), model=self.model, endpoints=endpoints,
+                    credentials=credentials, run_dir=run_dir))
+            self.out(f"starting the gateway on {self.gateway_url} "
+                     f"({self.profile.gateway_workers} worker(s))")
+            if self.profile.gateway_workers > 1:
+                metrics_dir = Path(tempfile.mkdtemp(prefix="billbot-metrics-"))
+                env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+            gateway = spawn("gateway", gateway_command(
+                self.settings.gateway_host, self.settings.gateway_port,
+                self.profile.gateway_workers), env, run_dir / "gateway.log", self.gateway_url)
+            self.children.append(gateway)
+            wait_healthy(gateway, self.gateway_url + "/health", 120.0)
+        except BaseException:
+            self.stop()
+            raise
+        if self.schedule_jobs:
+            self.scheduler = Scheduler([
+                Job("reminders", self.profile.reminder_interval_s, reminder_job(self.settings)),
+                Job("retention", self.profile.retention_interval_s,
+                    retention_job(self.settings, self.profile)),
+            ])
+            self.scheduler.start()
+
+    def urls(self) -> dict[str, str]:
+        return {"web chat": self.gateway_url + "/chat", "console": self.gateway_url + "/console",
+                "health": self.gateway_url + "/health", "metrics": self.gateway_url + "/metrics"}
+
+    def pids(self) -> dict[str, int]:
+        return {c.name: c.popen.pid for c in self.children}
+
+    def dead_child(self) -> ManagedProcess | None:
+        return next((c for c in self.children if not c.running()), None)
+
+    def wait(self, stop: threading.Event) -> int:
+        """Block until stop is set (a signal) or a server dies; 0, or 1 when one died."""
+        while not stop.wait(1.0):
+            dead = self.dead_child()
+            if dead is not None:
+                self.out(f"{dead.name} exited with {dead.popen.returncode}; stopping everything "
+                         f"(log: {dead.log_path})")
+                return 1
+        return 0
+
+    def stop(self) -> None:
+        """Stop the scheduler, then the servers in reverse order (gateway first)."""
+        if self.scheduler is not None:
+            self.scheduler.stop()
+            self.scheduler.join(timeout=60)
+            self.scheduler = None
+        while self.children:
+            child = self.children.pop()
+            child.stop()
+
+
+def serve(settings: Settings, profile: Profile, model: Path,
+          out: Callable[[str], None] = print, after_start: Callable[[], None] | None = None) -> int:
+    """Run the tree until Ctrl-C / SIGTERM (exit 0) or until a server dies (exit 1)."""
+    stop = threading.Event()
+    started = threading.Event()
+
+    def on_signal(*_):
+        stop.set()
+        if not started.is_set():  # interrupt a start that waits on a health check
+            raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    sup = Supervisor(settings, profile, model, out=out)
+    try:
+        try:
+            sup.start()
+        except ProcessFailed as exc:
+            out(f"billbot could not start: {exc}")
+            return 1
+        except KeyboardInterrupt:
+            return 0
+        started.set()
+        if stop.is_set():
+            return 0
+        out("")
+        out(f"billbot is ready ({profile.name} profile):")
+        for name, url in sup.urls().items():
+            out(f"  {name:<9} {url}")
+        if after_start is not None:
+            after_start()
+        out("Press Ctrl-C to stop.")
+        code = sup.wait(stop)
+        return code
+    finally:
+        out("stopping billbot...")
+        sup.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        out("stopped.")
