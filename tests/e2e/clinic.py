@@ -11,6 +11,9 @@ from billing.importer import import_sources, source_from_text
 SINGLE_PHONE = "+12125550101"  # Maria Lopez, A1000: alone on her number
 FAMILY_PHONE = "+12125550102"  # Jordan, and the twins Emma and Liam Smith
 PLAN_PHONE = "+12125550103"  # Sam Lee, A1003: a large self-pay balance
+LOW_INCOME_PHONE = "+12125550104"  # Rosa Diaz, A1007: a balance no plan fits on her income
+ROSA = ("A1007", date(1988, 8, 30))
+SENDERS = [f"sms:{p}" for p in (SINGLE_PHONE, FAMILY_PHONE, PLAN_PHONE, LOW_INCOME_PHONE)]
 MARIA = ("A1000", date(1985, 3, 14))
 PRIYA = ("A1002", date(1990, 11, 2))  # web only, a credit balance
 SAM = ("A1003", date(1970, 1, 20))
@@ -35,6 +38,7 @@ def clinic_sources(today: date):
             f"A1006,Liam,Smith,{TWINS_DOB},{FAMILY_PHONE},,,America/New_York,sms,yes",
             "A1002,Priya,Patel,1990-11-02,,priya@example.org,,America/Chicago,email,no",
             f"A1003,Sam,Lee,1970-01-20,{PLAN_PHONE},,,America/New_York,sms,yes",
+            f"A1007,Rosa,Diaz,1988-08-30,{LOW_INCOME_PHONE},,,America/New_York,sms,yes",
         ],
     )
     coverages = _csv(
@@ -70,6 +74,8 @@ def clinic_sources(today: date):
             # Sam: a large self-pay balance for a payment plan.
             (f"A1003,S-1,{d(20)},{d(20)},charge,2400.00,29881,Knee arthroscopy,Dr. Okafor,,"
             f"self_pay,,{due}"),
+            (f"A1007,R-1,{d(25)},{d(25)},charge,1800.00,29881,Knee arthroscopy,Dr. Okafor,,"
+             f"self_pay,,{due}"),
         ],
     )
     refunds = _csv(

@@ -9,13 +9,15 @@ from datetime import date
 
 import httpx
 import pytest
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from billing.db.engine import make_engine
 from billing.db.migrate import upgrade
+from billing.db.models import Verification
 from bot.processes import free_port, start_action_server, start_rasa
 from bot.settings import ROOT
-from tests.e2e.clinic import load_clinic
+from tests.e2e.clinic import SENDERS, load_clinic
 
 MODEL = ROOT / "models" / "current"
 SESSION_SECRET = "e2e-" + uuid.uuid4().hex
@@ -88,3 +90,14 @@ def assistant(tmp_path_factory):
                         today)
     rasa.stop()
     actions.stop()
+
+
+@pytest.fixture(autouse=True)
+def fresh_conversations(assistant):
+    """Each test starts its phone conversations afresh: no verification, no slots."""
+    with assistant.db() as session:
+        session.execute(delete(Verification))
+        session.commit()
+    for sender in SENDERS:
+        assistant.client.post(assistant.url, json={"sender": sender, "message": "/restart"},
+                              timeout=60.0).raise_for_status()
