@@ -13,7 +13,7 @@
   var input = document.getElementById("message");
   var button = form.querySelector("button");
 
-  // Text only (no innerHTML); web links become anchors.
+  // Text nodes only, never parsed as HTML; web links become anchors.
   function add(kind, text) {
     var li = document.createElement("li");
     li.className = kind;

@@ -1,0 +1,134 @@
+"""Web chat: the REST webhook, sender namespacing, the chat page and statement links."""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy.orm import Session
+
+from billing.clock import FixedClock
+from billing.db.models import LedgerEntry, Patient
+from bot.statement_links import StatementLinksDisabled, read_token, statement_url
+from tests.gateway_support import (  # noqa: F401  (fixtures)
+    PUBLIC, Gateway, rasa, settings, telegram_api, twilio_api, without,
+)
+
+NOW = datetime(2025, 6, 1, 15, 0, tzinfo=UTC)
+
+
+def test_rest_webhook_answers_in_rasas_format(settings, rasa):
+    with Gateway(settings) as gw:
+        resp = gw.client.post("/webhooks/rest/webhook",
+                              json={"sender": "3f2b9c1e-aa", "message": "hi there"})
+        assert resp.status_code == 200
+        assert resp.json() == [{"recipient_id": "3f2b9c1e-aa", "text": "Got it: hi there"}]
+        inbound, outbound = gw.messages()
+        assert (inbound.sender_key, inbound.status) == ("web:3f2b9c1e-aa", "answered")
+        assert (outbound.status, outbound.text) == ("delivered", "Got it: hi there")
+    assert rasa.received[0]["sender"] == "web:3f2b9c1e-aa"
+    assert rasa.received[0]["metadata"] == {"channel": "web", "channel_user": "3f2b9c1e-aa"}
+
+
+@pytest.mark.parametrize("claimed", ["sms:+15551234567", "tg:424242", "web:../../x", " sms:+1 "])
+def test_a_web_client_cannot_claim_another_channels_identity(settings, rasa, claimed):
+    with Gateway(settings) as gw:
+        gw.client.post("/webhooks/rest/webhook", json={"sender": claimed, "message": "hello"})
+        [inbound] = gw.messages("in")
+    sender = rasa.received[0]["sender"]
+    assert sender == inbound.sender_key
+    assert sender.startswith("web:") and ":" not in sender[4:] and "+" not in sender
+
+
+@pytest.mark.parametrize("body,error", [
+    ({"sender": "abc"}, '"message"'),
+    ({"message": "hi"}, '"sender"'),
+    ({"sender": "%%%", "message": "hi"}, '"sender"'),
+    ({"sender": "abc", "message": "x" * 2001}, "longer than"),
+    (["not", "an", "object"], "JSON object"),
+])
+def test_bad_web_requests_get_a_clear_400_and_change_nothing(settings, rasa, body, error):
+    with Gateway(settings) as gw:
+        resp = gw.client.post("/webhooks/rest/webhook", json=body)
+        assert resp.status_code == 400 and error in resp.json()["error"]
+        assert gw.messages() == []
+    assert rasa.received == []
+
+
+def test_the_chat_page_is_served_with_its_script(settings):
+    with Gateway(settings) as gw:
+        page = gw.client.get("/chat")
+        assert page.status_code == 200
+        assert settings.clinic_name in page.text and "/static/chat.js" in page.text
+        assert "script-src 'self'" in page.headers["content-security-policy"]
+        js = gw.client.get("/static/chat.js")
+        assert js.status_code == 200 and "/webhooks/rest/webhook" in js.text
+        assert ".innerHTML" not in js.text
+
+
+# -- statement links ---------------------------------------------------------------------
+
+def _patient_with_a_visit(engine) -> int:
+    with Session(engine) as s, s.begin():
+        p = Patient(account_number="A2000", first_name="Rosa", last_name="Diaz",
+                    date_of_birth=date(1975, 5, 5), phone="+15550001111")
+        s.add(p)
+        s.flush()
+        s.add_all([
+            LedgerEntry(entry_id="C1", patient_id=p.id, type="charge", amount_cents=25000,
+                        posted_date=date(2025, 3, 3), service_date=date(2025, 3, 3),
+                        cpt_code="99213", description="Office visit", provider="Dr. Rivera",
+                        claim_id="CL1", claim_status="adjudicated", due_date=date(2025, 6, 30)),
+            LedgerEntry(entry_id="I1", patient_id=p.id, type="insurance_payment",
+                        amount_cents=15000, posted_date=date(2025, 4, 1), claim_id="CL1"),
+            LedgerEntry(entry_id="P1", patient_id=p.id, type="patient_payment",
+                        amount_cents=2500, posted_date=date(2025, 4, 10), claim_id="CL1",
+                        method="card"),
+        ])
+        return p.id
+
+
+def test_a_statement_link_shows_the_itemised_statement(settings):
+    with Gateway(settings, clock=FixedClock(NOW)) as gw:
+        pid = _patient_with_a_visit(gw.engine)
+        url = statement_url(settings, pid, NOW)
+        assert url.startswith(PUBLIC + "/statements/")
+        page = gw.client.get(url.removeprefix(PUBLIC))
+        assert page.status_code == 200
+        assert page.headers["cache-control"] == "no-store"
+        for text in ("Rosa", "A2000", "Office visit (99213)", "$250.00", "$150.00", "$25.00",
+                     "$75.00"):
+            assert text in page.text
+        assert "Diaz" not in page.text and "1975" not in page.text
+
+
+def test_a_tampered_or_expired_statement_link_discloses_nothing(settings):
+    with Gateway(settings, clock=FixedClock(NOW)) as gw:
+        pid = _patient_with_a_visit(gw.engine)
+        token = statement_url(settings, pid, NOW).rsplit("/", 1)[1]
+        payload, sig = token.split(".")
+        forged = statement_url(settings, pid + 1, NOW).rsplit("/", 1)[1].split(".")[0] + "." + sig
+        old = statement_url(settings, pid, NOW - timedelta(days=2)).rsplit("/", 1)[1]
+        other_key = statement_url(without(settings, session_secret="other"), pid, NOW)
+        for bad in (forged, old, token[:-2], "x", other_key.rsplit("/", 1)[1]):
+            resp = gw.client.get(f"/statements/{bad}")
+            assert resp.status_code == 404 and "Rosa" not in resp.text
+
+
+def test_statement_links_need_a_secret(settings):
+    with pytest.raises(StatementLinksDisabled):
+        statement_url(without(settings, session_secret=""), 1, NOW)
+    token = statement_url(settings, 1, NOW).rsplit("/", 1)[1]
+    assert read_token(settings, token, NOW) == 1
+    assert read_token(without(settings, session_secret=""), token, NOW) is None
+    ttl = timedelta(minutes=settings.statement_link_ttl_minutes)
+    assert read_token(settings, token, NOW + ttl) is None
+
+
+@pytest.mark.browser
+def test_screenshot_of_the_chat_page(settings, tmp_path):
+    from scripts.screenshot_webchat import chromium_path, take_screenshot
+    if chromium_path() is None:
+        pytest.skip("chromium is not installed")
+    out = tmp_path / "webchat.png"
+    take_screenshot(settings, out)
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 5000
