@@ -75,7 +75,7 @@ def test_planted_errors_are_found_and_nothing_else(db_url):
 
 
 def test_demo_accounts_tell_their_stories(sqlite_url):
-    clinic, loaded, eng = _load(sqlite_url, 3, 120)
+    clinic, _, eng = _load(sqlite_url, 3, 120)
     with Session(eng) as s:
         def snap(acct):
             return load_snapshot(s, find_by_account_number(s, acct).id)
