@@ -7,6 +7,8 @@ import sys
 
 COMMAND_MODULES = [
     "bot.commands.db",
+    "bot.commands.gateway",
+    "bot.commands.chat",
     "bot.commands.importing",
     "bot.commands.accounts",
     "bot.commands.demo_data",
