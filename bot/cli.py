@@ -12,6 +12,7 @@ COMMAND_MODULES = [
     "bot.commands.importing",
     "bot.commands.accounts",
     "bot.commands.demo_data",
+    "bot.commands.nlu",
     "bot.commands.users",
     "bot.commands.remind",
     "bot.commands.serve",

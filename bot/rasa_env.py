@@ -1,0 +1,88 @@
+"""Where Rasa lives (.venv-rasa, models/) and which files a trained model depends on.
+
+A model is named for a hash of every training input, so an unchanged input reuses the model.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from bot.settings import ROOT
+
+RASA_VENV = ROOT / ".venv-rasa"
+RASA_BIN = RASA_VENV / "bin" / "rasa"
+RASA_PYTHON = RASA_VENV / "bin" / "python"
+MODELS_DIR = ROOT / "models"
+CURRENT_LINK = MODELS_DIR / "current"
+
+CONFIG_FILE = ROOT / "nlu" / "config.yml"
+DOMAIN_FILE = ROOT / "nlu" / "domain.yml"
+REQUIREMENTS_FILE = ROOT / "nlu" / "requirements-rasa.txt"
+NLU_DATA_DIR = ROOT / "data" / "nlu"
+DIALOGUE_DATA_DIR = ROOT / "data" / "dialogue"
+NLU_TEST_FILE = ROOT / "data" / "nlu_test.yml"
+EVALUATE_SCRIPT = ROOT / "nlu" / "evaluate.py"
+
+# Quiet, offline and reproducible: no telemetry, no hub downloads, no GPU, fixed hash seed.
+QUIET_ENV = {
+    "TF_CPP_MIN_LOG_LEVEL": "3",
+    "TF_ENABLE_ONEDNN_OPTS": "0",
+    "TF_DETERMINISTIC_OPS": "1",
+    "CUDA_VISIBLE_DEVICES": "",
+    "PYTHONHASHSEED": "0",
+    "PYTHONWARNINGS": "ignore",
+    "RASA_TELEMETRY_ENABLED": "false",
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+    "LOG_LEVEL": "WARNING",
+}
+
+
+def rasa_environ(base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for any process that runs in .venv-rasa."""
+    env = dict(os.environ if base is None else base)
+    env.update(QUIET_ENV)
+    return env
+
+
+def yaml_files(directory: Path) -> list[Path]:
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.rglob("*") if p.suffix in (".yml", ".yaml") and p.is_file())
+
+
+def training_inputs(nlu_only: bool = False) -> list[Path]:
+    """Every file the model is trained from; the held-out split is deliberately not among them."""
+    files = [CONFIG_FILE, REQUIREMENTS_FILE, *yaml_files(NLU_DATA_DIR)]
+    if not nlu_only:
+        files += [DOMAIN_FILE, *yaml_files(DIALOGUE_DATA_DIR)]
+    return files
+
+
+def inputs_hash(paths: list[Path], root: Path = ROOT) -> str:
+    """A short sha256 over each file's path (relative to root) and bytes, in a stable order."""
+    digest = hashlib.sha256()
+    for path in sorted(paths, key=lambda p: p.resolve().relative_to(root.resolve()).as_posix()):
+        rel = path.resolve().relative_to(root.resolve()).as_posix()
+        data = path.read_bytes()
+        digest.update(f"{rel}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()[:16]
+
+
+def model_name(digest: str, nlu_only: bool = False) -> str:
+    return f"billbot-{'nlu-' if nlu_only else ''}{digest}"
+
+
+def model_path(name: str, models_dir: Path = MODELS_DIR) -> Path:
+    return models_dir / f"{name}.tar.gz"
+
+
+def current_model(models_dir: Path = MODELS_DIR) -> Path | None:
+    """The model models/current points to, or None when nothing has been trained."""
+    link = models_dir / "current"
+    if not link.exists():
+        return None
+    return link.resolve()
