@@ -106,6 +106,6 @@ def configure_logging(settings: Settings, stream=None) -> logging.Handler:
     root.addHandler(handler)
     root.setLevel(settings.log_level.upper())
     # Client libraries that log request bodies or URLs holding the bot token stay quiet.
-    for name in ("twilio.http_client", "httpx", "httpcore", "telegram", "hpack"):
+    for name in ("twilio.http_client", "httpx", "httpcore", "telegram", "hpack", "sqlalchemy"):
         logging.getLogger(name).setLevel(logging.WARNING)
     return handler

@@ -267,7 +267,7 @@ def test_viewing_an_account_is_audited_and_shows_the_summary(rep, engine):
 
 
 def test_dashboard_figures(engine):
-    pid, _ = _account(engine)
+    _account(engine)
     with Session(engine) as s, s.begin():
         for i, minutes in enumerate((4, 10, 30)):
             s.add(Escalation(sender_key=f"web:e{i}", channel="web", reason="request_human",

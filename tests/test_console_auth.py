@@ -17,6 +17,8 @@ from bot.console.auth import (
     check_password,
     create_user,
     identify,
+)
+from bot.console.auth import (
     log_in as open_session,
 )
 from bot.console.console_models import ConsoleSession, ConsoleUser
