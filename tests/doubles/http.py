@@ -78,6 +78,9 @@ class HttpDouble:
                     self.send_response(reply.status)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(data)))
+                    # One request per connection, so a closed double is really gone.
+                    self.send_header("Connection", "close")
+                    self.close_connection = True
                     for k, v in reply.headers.items():
                         self.send_header(k, v)
                     self.end_headers()

@@ -1,0 +1,122 @@
+"""When Rasa (or the action server behind it) is down or slow: the patient hears the clinic
+will follow up, the conversation is queued for a representative and nothing is lost."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from billing.db.models import Escalation
+from bot.settings import ROOT
+from tests.gateway_support import (  # noqa: F401  (fixtures)
+    PATIENT_PHONE, Gateway, rasa, settings, telegram_api, twilio_api,
+)
+
+MODEL = ROOT / "models" / "current"
+
+
+def escalations(gw) -> list[Escalation]:
+    with Session(gw.engine) as s:
+        return list(s.scalars(select(Escalation).order_by(Escalation.id)))
+
+
+def say(gw, text, sender="visitor-1") -> list[str]:
+    resp = gw.client.post("/webhooks/rest/webhook", json={"sender": sender, "message": text})
+    assert resp.status_code == 200
+    return [m["text"] for m in resp.json()]
+
+
+def assert_followed_up(gw, replies, sender_key, channel):
+    assert len(replies) == 1 and "follow up" in replies[0]
+    [esc] = escalations(gw)
+    assert (esc.sender_key, esc.channel, esc.reason, esc.priority, esc.status) == \
+        (sender_key, channel, "assistant_unavailable", 1, "queued")
+    assert esc.patient_id is None
+
+
+def test_rasa_stopped_mid_conversation_on_web(settings, rasa):
+    with Gateway(settings) as gw:
+        assert say(gw, "hello") == ["Got it: hello"]
+        rasa.close()
+        replies = say(gw, "what do I owe?")
+        assert_followed_up(gw, replies, "web:visitor-1", "web")
+        inbound = gw.messages("in")
+        assert [(m.text, m.status) for m in inbound] == \
+            [("hello", "answered"), ("what do I owe?", "unanswered")]
+        say(gw, "hello?")  # still down: the same escalation, not a second one
+        assert len(escalations(gw)) == 1
+
+
+def test_rasa_stopped_mid_conversation_on_sms(settings, rasa, twilio_api):
+    with Gateway(settings) as gw:
+        gw.sms("hello", "SM1")
+        gw.idle()
+        rasa.close()
+        gw.sms("what do I owe?", "SM2")
+        gw.idle()
+        assert "follow up" in twilio_api.sent[-1]["Body"] or \
+            "follow up" in " ".join(s["Body"] for s in twilio_api.sent[1:])
+        assert [m.status for m in gw.messages("in")] == ["answered", "unanswered"]
+        assert [e.reason for e in escalations(gw)] == ["assistant_unavailable"]
+
+
+def test_a_slow_rasa_counts_as_unavailable(settings, rasa):
+    rasa.delay_s = 3.0
+    with Gateway(replace(settings, rasa_timeout_s=0.5)) as gw:
+        replies = say(gw, "what do I owe?")
+        assert_followed_up(gw, replies, "web:visitor-1", "web")
+
+
+def test_an_empty_answer_from_rasa_is_followed_up(settings, rasa):
+    rasa.answer = lambda sender, text: []
+    with Gateway(settings) as gw:
+        assert_followed_up(gw, say(gw, "hello"), "web:visitor-1", "web")
+
+
+def test_an_assigned_conversation_goes_to_the_representative_not_rasa(settings, rasa):
+    with Gateway(settings) as gw:
+        with Session(gw.engine) as s, s.begin():
+            s.add(Escalation(sender_key="web:visitor-1", channel="web", reason="patient_asked",
+                             status="assigned", assigned_to="rep:alice"))
+        assert say(gw, "are you there?") == []
+        assert gw.messages("in")[0].status == "for_representative"
+    assert rasa.received == []
+
+
+def test_a_representative_reply_goes_out_over_the_patients_channel(settings, twilio_api):
+    with Gateway(settings) as gw:
+        sent = gw.client.portal.call(
+            gw.app.state.pipeline.deliver, "sms:" + PATIENT_PHONE, ["Hi, this is Alice."])
+        assert sent == ["Hi, this is Alice."]
+        assert twilio_api.sent[0]["Body"] == "Hi, this is Alice."
+
+
+@pytest.mark.e2e
+def test_real_rasa_stopped_in_the_middle_of_a_conversation(settings, tmp_path):
+    from bot.processes import free_port, start_action_server, start_rasa
+
+    if not MODEL.exists():
+        pytest.fail("no trained model at models/current: run `billbot train` first")
+    actions = start_action_server(free_port(), log_path=tmp_path / "actions.log",
+                                  database_url=settings.database_url)
+    rasa_proc = None
+    try:
+        port = free_port()
+        rasa_proc = start_rasa(port, model=MODEL, action_url=actions.url, work_dir=tmp_path)
+        live = replace(settings, rasa_url=f"http://127.0.0.1:{port}", rasa_timeout_s=30.0)
+        with Gateway(live) as gw:
+            first = say(gw, "hello")
+            assert first and not any("follow up" in r for r in first)
+            rasa_proc.stop()
+            with pytest.raises(httpx.HTTPError):
+                httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
+            replies = say(gw, "what do I owe?")
+            assert_followed_up(gw, replies, "web:visitor-1", "web")
+            assert [m.status for m in gw.messages("in")] == ["answered", "unanswered"]
+    finally:
+        if rasa_proc is not None:
+            rasa_proc.stop()
+        actions.stop()
