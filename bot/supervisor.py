@@ -9,6 +9,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -153,6 +154,37 @@ def spawn(name: str, cmd: list[str], env: dict[str, str], log_path: Path, url: s
     return ManagedProcess(name, popen, url, log_path, log_file)
 
 
+def group_pids(pgid: int) -> set[int]:
+    """Live members of a process group (zombies excluded), read from /proc."""
+    out = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            out.add(int(entry))
+    return out
+
+
+def stop_group(proc: ManagedProcess, timeout: float = 15.0) -> None:
+    """Stop a server and wait for every process of its group (uvicorn's workers, Rasa's
+    helpers) to be gone; what lingers is killed."""
+    pgid = proc.popen.pid
+    proc.stop(timeout)
+    deadline = time.monotonic() + 5.0
+    while group_pids(pgid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if group_pids(pgid):
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
 def start_rasa_instance(index: int, port: int, *, model: Path, endpoints: Path,
                         credentials: Path, run_dir: Path, timeout: float = 300.0
                         ) -> ManagedProcess:
@@ -269,6 +301,7 @@ class Supervisor:
     schedule_jobs: bool = True
     children: list[ManagedProcess] = field(default_factory=list)
     scheduler: Scheduler | None = None
+    metrics_dir: Path | None = None
 
     @property
     def rasa_urls(self) -> list[str]:
@@ -315,8 +348,9 @@ class Supervisor:
             self.out(f"starting the gateway on {self.gateway_url} "
                      f"({self.profile.gateway_workers} worker(s))")
             if self.profile.gateway_workers > 1:
-                metrics_dir = Path(tempfile.mkdtemp(prefix="billbot-metrics-"))
-                env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+                # Each worker writes its counters here; /metrics adds them up.
+                self.metrics_dir = Path(tempfile.mkdtemp(prefix="billbot-metrics-"))
+                env = {**env, "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir)}
             gateway = spawn("gateway", gateway_command(
                 self.settings.gateway_host, self.settings.gateway_port,
                 self.profile.gateway_workers), env, run_dir / "gateway.log", self.gateway_url)
@@ -360,8 +394,10 @@ class Supervisor:
             self.scheduler.join(timeout=60)
             self.scheduler = None
         while self.children:
-            child = self.children.pop()
-            child.stop()
+            stop_group(self.children.pop())
+        if self.metrics_dir is not None:
+            shutil.rmtree(self.metrics_dir, ignore_errors=True)
+            self.metrics_dir = None
 
 
 def serve(settings: Settings, profile: Profile, model: Path,
