@@ -39,12 +39,12 @@ def utc(*args) -> datetime:
 
 
 def cand(**kw) -> Candidate:
-    base = dict(
-        patient_id=1, account_number="A1001", preferred_channel="sms", has_phone=True,
-        sms_consent=True, sms_opted_out=False, telegram_linked=False,
-        timezone="America/New_York", state="NY", open_dispute=False, active_plan=False,
-        needs_review=False, oldest_due=date(2026, 5, 1),
-    )
+    base = {
+        "patient_id": 1, "account_number": "A1001", "preferred_channel": "sms", "has_phone": True,
+        "sms_consent": True, "sms_opted_out": False, "telegram_linked": False,
+        "timezone": "America/New_York", "state": "NY", "open_dispute": False, "active_plan": False,
+        "needs_review": False, "oldest_due": date(2026, 5, 1),
+    }
     base.update(kw)
     return Candidate(**base)
 
@@ -78,13 +78,13 @@ def test_not_yet_past_due_in_the_patients_own_date():
 
 
 @pytest.mark.parametrize("kw, reason", [
-    (dict(sms_consent=False), "no SMS consent"),
-    (dict(sms_opted_out=True), "opted out (STOP)"),
-    (dict(has_phone=False), "no phone number"),
-    (dict(open_dispute=True), "open dispute"),
-    (dict(active_plan=True), "on a payment plan"),
-    (dict(preferred_channel="telegram", telegram_linked=False), "no Telegram chat linked"),
-    (dict(timezone="Mars/Olympus_Mons"), "unknown time zone"),
+    ({"sms_consent": False}, "no SMS consent"),
+    ({"sms_opted_out": True}, "opted out (STOP)"),
+    ({"has_phone": False}, "no phone number"),
+    ({"open_dispute": True}, "open dispute"),
+    ({"active_plan": True}, "on a payment plan"),
+    ({"preferred_channel": "telegram", "telegram_linked": False}, "no Telegram chat linked"),
+    ({"timezone": "Mars/Olympus_Mons"}, "unknown time zone"),
 ])
 def test_never_sent(kw, reason):
     d = decide(cand(**kw), NOON_NY, CONFIG)
@@ -230,10 +230,10 @@ def test_review_age_and_cadence_are_configurable():
 
 
 @pytest.mark.parametrize("bad", [
-    dict(reminder_cadence_days="15,1"), dict(reminder_cadence_days="0,5"),
-    dict(reminder_cadence_days="one"), dict(reminder_quiet_hours="21:00-08:00"),
-    dict(reminder_quiet_hours="8am-9pm"), dict(reminder_state_quiet_hours="Florida"),
-    dict(reminder_cap_days="x"),
+    {"reminder_cadence_days": "15,1"}, {"reminder_cadence_days": "0,5"},
+    {"reminder_cadence_days": "one"}, {"reminder_quiet_hours": "21:00-08:00"},
+    {"reminder_quiet_hours": "8am-9pm"}, {"reminder_state_quiet_hours": "Florida"},
+    {"reminder_cap_days": "x"},
 ])
 def test_bad_settings_are_refused_clearly(bad):
     with pytest.raises(ReminderConfigError):
@@ -245,7 +245,7 @@ def test_bad_settings_are_refused_clearly(bad):
 AMOUNT = re.compile(r"\$|\d+\.\d\d|\bUSD\b")
 SENSITIVE = re.compile(
     r"\b(dr|doctor|visit|office|lab|x-?ray|surgery|therapy|diagnos\w*|procedure|"
-    r"treatment|service|appointment|prescription|clinic visit)\b", re.I)
+    r"treatment|service|appointment|prescription|clinic visit)\b", re.IGNORECASE)
 CLINIC = "Riverside Family Clinic"
 LINK = "https://pay.example-clinic.org/billing"
 
@@ -296,13 +296,23 @@ def test_rate_limiter_spaces_segments_per_sending_number():
         clock[0] += s
 
     lim = RateLimiter(1.0, monotonic=lambda: clock[0], sleep=sleep)
+
+    def send(key, segments=1, work=0.0):
+        lim.wait(key)
+        clock[0] += work  # e.g. the claim's commit, between waiting and sending
+        lim.spend(key, segments)
+
     for _ in range(3):
-        lim.wait("sms:+15550001111")
-    lim.wait("sms:+15550002222")  # another number has its own budget
+        send("sms:+15550001111")
+    send("sms:+15550002222")  # another number has its own budget
     assert slept == [1.0, 1.0]
-    lim.wait("sms:+15550001111", segments=2)
-    lim.wait("sms:+15550001111")
+    send("sms:+15550001111", segments=2, work=0.3)
+    assert slept[-1] == 1.0
+    send("sms:+15550001111")
     assert slept[-1] == 2.0  # a two-segment message uses two seconds of the budget
+    send("sms:+15550001111", work=0.25)
+    send("sms:+15550001111")
+    assert slept[-1] == 1.0  # measured from the send itself, not from the end of the wait
 
 
 def test_config_defaults_match_the_issue():

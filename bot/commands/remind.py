@@ -32,7 +32,7 @@ def parse_now(text: str | None) -> datetime:
     """ISO 8601; a time without a zone is read as UTC."""
     if not text:
         return datetime.now(UTC)
-    value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    value = datetime.fromisoformat(text.strip())
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
@@ -74,8 +74,8 @@ def format_run(report: RunReport) -> str:
         rows.append([d.account_number, "-" if d.days_past_due is None else str(d.days_past_due),
                      "-" if d.step is None else f"day {d.step}", d.channel or "-", local,
                      what + ("; flagged for review" if d.flag_review else "")])
-    out = [f"Reminder run at {report.now.isoformat(timespec='minutes')}"
-           f"{' (dry run: nothing written or sent)' if report.dry_run else ''}"]
+    out = [(f"Reminder run at {report.now.isoformat(timespec='minutes')}"
+           f"{' (dry run: nothing written or sent)' if report.dry_run else ''}")]
     if rows:
         widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(COLUMNS)]
         out.append("  ".join(h.ljust(w) for h, w in zip(COLUMNS, widths)).rstrip())

@@ -92,16 +92,30 @@ def orphan_stale_claims(session: Session, now: datetime, older_than) -> int:
     return result.rowcount or 0
 
 
-def due_rows(session: Session, now: datetime, limit: int | None = None) -> list[ReminderOutbox]:
-    q = (select(ReminderOutbox)
-         .where(ReminderOutbox.status == "pending", ReminderOutbox.not_before <= now)
-         .order_by(ReminderOutbox.not_before, ReminderOutbox.id))
+@dataclass
+class Due:
+    """A pending row whose time has come, as plain values (attempts: before this one)."""
+
+    id: int
+    patient_id: int
+    channel: str
+    sender_key: str
+    body: str
+    attempts: int
+    message_id: int | None = None  # set by claim()
+
+
+def due_rows(session: Session, now: datetime, limit: int | None = None) -> list[Due]:
+    o = ReminderOutbox
+    q = (select(o.id, o.patient_id, o.channel, o.sender_key, o.body, o.attempts)
+         .where(o.status == "pending", o.not_before <= now)
+         .order_by(o.not_before, o.id))
     if limit is not None:
         q = q.limit(limit)
-    return list(session.scalars(q))
+    return [Due(*r) for r in session.execute(q)]
 
 
-def claim(session: Session, row: ReminderOutbox, now: datetime) -> bool:
+def claim(session: Session, row: Due, now: datetime) -> bool:
     """Take a pending row for sending, and put the reminder on the sender's transcript as a
     queued outbound message (as the gateway does for its replies), so a reply to it (BAL)
     continues a conversation that shows it. False when another run took the row first."""
@@ -127,13 +141,13 @@ def _set(session: Session, row_id: int, now: datetime, **values) -> None:
                     .values(updated_at=now, **values))
 
 
-def _message(session: Session, row: ReminderOutbox, now: datetime, **values) -> None:
+def _message(session: Session, row: Due, now: datetime, **values) -> None:
     if row.message_id is not None:
         session.execute(update(Message).where(Message.id == row.message_id)
                         .values(updated_at=now, **values))
 
 
-def mark_sent(session: Session, row: ReminderOutbox, sid: str | None, now: datetime,
+def mark_sent(session: Session, row: Due, sid: str | None, now: datetime,
               status: str = "sent") -> None:
     """The channel took it. The Twilio SID goes on both rows: status callbacks find the
     message by it, and the report joins the outbox to the message through it."""
@@ -142,25 +156,26 @@ def mark_sent(session: Session, row: ReminderOutbox, sid: str | None, now: datet
     _message(session, row, now, status=status, external_id=sid)
 
 
-def mark_retry(session: Session, row: ReminderOutbox, code: str, at: datetime,
+def mark_retry(session: Session, row: Due, code: str, at: datetime,
                now: datetime) -> None:
     _set(session, row.id, now, status="pending", not_before=at, error_code=code[:16],
          reason="retry after a temporary error")
     _message(session, row, now, status="failed", error_code=code[:16])
 
 
-def mark_failed(session: Session, row: ReminderOutbox, code: str, reason: str,
+def mark_failed(session: Session, row: Due, code: str, reason: str,
                 now: datetime) -> None:
     _set(session, row.id, now, status="failed", error_code=code[:16], reason=reason[:60])
     _message(session, row, now, status="failed", error_code=code[:16])
 
 
-def mark_unknown(session: Session, row: ReminderOutbox, code: str, reason: str,
+def mark_unknown(session: Session, row: Due, code: str, reason: str,
                  now: datetime) -> None:
     _set(session, row.id, now, status="unknown", error_code=code[:16], reason=reason[:60])
 
 
-def release(session: Session, row_id: int, at: datetime, reason: str, now: datetime) -> None:
-    """Give a claimed row back unsent (its time is not allowed after all)."""
-    _set(session, row_id, now, status="pending", not_before=at, reason=reason[:60],
-         attempts=ReminderOutbox.attempts - 1, claimed_at=None)
+def postpone(session: Session, row_id: int, at: datetime, reason: str, now: datetime) -> None:
+    """Move a pending row to a later time (its time turned out not to be allowed)."""
+    session.execute(update(ReminderOutbox)
+                    .where(ReminderOutbox.id == row_id, ReminderOutbox.status == "pending")
+                    .values(not_before=at, reason=reason[:60], updated_at=now))

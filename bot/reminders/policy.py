@@ -209,7 +209,7 @@ def decide(c: Candidate, now: datetime, config: ReminderConfig) -> Decision:
     """What to do about one account at `now` (aware). Order: not yet due, dispute, plan,
     channel and consent, step already reminded, then the frequency cap and quiet hours, which
     defer (never drop) the reminder to the next instant both allow."""
-    base = dict(patient_id=c.patient_id, account_number=c.account_number)
+    base = {"patient_id": c.patient_id, "account_number": c.account_number}
     tz = zone(c.timezone)
     if tz is None:
         return Decision(**base, action=SKIP, reason="unknown time zone")

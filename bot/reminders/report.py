@@ -111,7 +111,7 @@ def _payments(s: Session, report: ReminderReport, sent: dict, window_days: int) 
             before = [r for r in sent[pid] if r[0] <= posted <= r[0] + window]
             if not before:
                 continue
-            day, step, rid = max(before)
+            _day, step, rid = max(before)
             line = report.steps[step]
             line.payments += 1
             line.paid_cents += cents
@@ -134,8 +134,8 @@ def format_report(report: ReminderReport) -> str:
     rows.append(cells(report.total(), "all"))
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(COLUMNS)]
     out = [
-        f"Reminders{' since ' + report.since.isoformat() if report.since else ''}; payments "
-        f"counted when posted within {report.window_days} days of a reminder",
+        (f"Reminders{' since ' + report.since.isoformat() if report.since else ''}; payments "
+        f"counted when posted within {report.window_days} days of a reminder"),
         "  ".join(h.rjust(w) if i else h.ljust(w) for i, (h, w) in enumerate(zip(COLUMNS, widths))),
     ]
     for r in rows:

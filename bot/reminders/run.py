@@ -99,7 +99,11 @@ class ChannelSenders:
 
 
 class RateLimiter:
-    """At most `per_second` segments a second per key, spaced evenly (no bursts)."""
+    """At most `per_second` segments a second per key, spaced evenly (no bursts): wait()
+    until the key is free before a request, spend() its segments once the answer is in.
+    Counting from the answer means two requests never reach Twilio closer together than
+    the interval, whatever the network or a slow commit did to the one before; the price is
+    the API's latency added to each interval."""
 
     def __init__(self, per_second: float, monotonic: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep):
@@ -107,13 +111,13 @@ class RateLimiter:
         self.monotonic, self.sleep = monotonic, sleep
         self._next: dict[str, float] = {}
 
-    def wait(self, key: str, segments: int = 1) -> None:
-        t = self.monotonic()
-        free = self._next.get(key, t)
-        if free > t:
-            self.sleep(free - t)
-            t = free
-        self._next[key] = t + segments * self.interval
+    def wait(self, key: str) -> None:
+        delay = self._next.get(key, 0.0) - self.monotonic()
+        if delay > 0:
+            self.sleep(delay)
+
+    def spend(self, key: str, segments: int = 1) -> None:
+        self._next[key] = self.monotonic() + segments * self.interval
 
 
 @dataclass
@@ -170,36 +174,35 @@ def run_reminders(settings, engine: Engine, now: datetime, dry_run: bool = False
     texts = {step: reminder_text(step, settings.clinic_name, settings.payment_link)
              for step in config.cadence_days}
     report = RunReport(now=now, dry_run=dry_run)
-    with Session(engine) as s:
-        pending_by_patient: dict[int, list[tuple[int, int]]] = {}
-        if not dry_run:
-            with s.begin():
-                report.orphaned = outbox.orphan_stale_claims(s, now, config.stale_claim)
+    pending_by_patient: dict[int, list[tuple[int, int]]] = {}
+    if not dry_run:
+        with Session(engine) as s, s.begin():
+            report.orphaned = outbox.orphan_stale_claims(s, now, config.stale_claim)
             for row_id, pid, step in outbox.pending_rows(s):
                 pending_by_patient.setdefault(pid, []).append((row_id, step))
-        planned: list[Decision] = []
-        flagged: list[int] = []
-        where: dict[int, tuple[str | None, str | None]] = {}
-        seen_pending: dict[int, Decision] = {}
-        for cand in find_candidates(engine, now):
-            d = decide(cand, now, config)
-            report.actions[d.action] += 1
-            if d.action != SEND:
-                report.reasons[d.reason] += 1
-            if keep_decisions:
-                report.decisions.append(d)
-            if d.flag_review:
-                flagged.append(d.patient_id)
-            if d.action in (SEND, DEFER):
-                planned.append(d)
-                where[d.patient_id] = (cand.timezone, cand.state)
-            if cand.patient_id in pending_by_patient:
-                seen_pending[cand.patient_id] = d
-        report.flagged = len(flagged)
-        if dry_run:
-            return report
-        with s.begin():
-            _write(s, planned, texts, pending_by_patient, seen_pending, flagged, report, now)
+    planned: list[Decision] = []
+    flagged: list[int] = []
+    where: dict[int, tuple[str | None, str | None]] = {}
+    seen_pending: dict[int, Decision] = {}
+    for cand in find_candidates(engine, now):
+        d = decide(cand, now, config)
+        report.actions[d.action] += 1
+        if d.action != SEND:
+            report.reasons[d.reason] += 1
+        if keep_decisions:
+            report.decisions.append(d)
+        if d.flag_review:
+            flagged.append(d.patient_id)
+        if d.action in (SEND, DEFER):
+            planned.append(d)
+            where[d.patient_id] = (cand.timezone, cand.state)
+        if cand.patient_id in pending_by_patient:
+            seen_pending[cand.patient_id] = d
+    report.flagged = len(flagged)
+    if dry_run:
+        return report
+    with Session(engine) as s, s.begin():
+        _write(s, planned, texts, pending_by_patient, seen_pending, flagged, report, now)
     own = sender is None
     if own:
         sender = ChannelSenders.from_settings(settings)
@@ -247,7 +250,7 @@ def _dispatch(engine: Engine, sender: ReminderSender, now: datetime, where: dict
               monotonic, sleep) -> None:
     limiter = RateLimiter(config.segments_per_second, monotonic, sleep)
     started = monotonic()
-    with Session(engine, expire_on_commit=False) as s:
+    with Session(engine) as s:
         with s.begin():
             rows = outbox.due_rows(s, now, limit)
         for row in rows:
@@ -261,18 +264,20 @@ def _dispatch(engine: Engine, sender: ReminderSender, now: datetime, where: dict
                 continue
             key = sender.rate_key(row.channel)
             if key is not None:
-                limiter.wait(key, segment_count(row.body))
+                limiter.wait(key)
                 t = now + timedelta(seconds=monotonic() - started)
             if not allowed_now(t, tz_name, state, config):
                 later = next_allowed(t, zone(tz_name), window_for(config, state))
                 with s.begin():
-                    outbox.release(s, row.id, later, "quiet hours", t)
+                    outbox.postpone(s, row.id, later, "quiet hours", t)
                 continue
             with s.begin():
                 if not outbox.claim(s, row, t):
                     continue  # another run has it
             address = row.sender_key.split(":", 1)[1]
             result = sender.send(row.channel, address, row.body)
+            if key is not None:
+                limiter.spend(key, segment_count(row.body))
             with s.begin():
                 outcome = _record(s, row, result, t, config, report)
             if outcome == OPTED_OUT and row.channel == "sms":

@@ -11,7 +11,7 @@ is left out, and the account's whole credit is set against the remaining visits.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 from sqlalchemy import Engine, and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
