@@ -31,6 +31,7 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from billing.db.models import Escalation
+from bot.rasa_pool import rasa_urls as rasa_urls_of
 
 log = logging.getLogger(__name__)
 
@@ -57,11 +58,6 @@ class Check:
 
     def as_json(self) -> dict:
         return {"ok": self.ok, "detail": self.detail, "latency_ms": round(self.latency_ms, 1)}
-
-
-def rasa_urls_of(rasa_url: str) -> list[str]:
-    """RASA_URL may list several instances, comma-separated."""
-    return [u.strip().rstrip("/") for u in rasa_url.split(",") if u.strip()]
 
 
 def action_server_url(settings) -> str:
@@ -266,7 +262,9 @@ def metrics_payload(engine: Engine) -> bytes:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         multiprocess.MultiProcessCollector(registry)
     else:
-        for collector in (INBOUND, OUTBOUND, RASA_LATENCY, ESCALATED, ERRORS):
+        from bot.rasa_pool import REQUESTS
+
+        for collector in (INBOUND, OUTBOUND, RASA_LATENCY, ESCALATED, ERRORS, REQUESTS):
             registry.register(collector)
         ProcessCollector(registry=registry)
     registry.register(EscalationCollector(engine))
@@ -278,7 +276,7 @@ def mount_observability(app: FastAPI, settings, engine: Engine, *,
                         action_url: str | None = None) -> None:
     """Serve /health and /metrics on the gateway and count its traffic. Replaces a plain
     /health route the app already had. redis_url: checked when Rasa's lock store is Redis."""
-    rasa_urls = rasa_urls_of(settings.rasa_url)
+    rasa_urls = rasa_urls_of(settings.rasa_url)  # several instances: comma-separated
     action_url = action_url or action_server_url(settings)
     app.router.routes[:] = [
         r for r in app.router.routes if not (isinstance(r, APIRoute) and r.path == "/health")

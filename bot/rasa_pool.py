@@ -10,8 +10,11 @@ from __future__ import annotations
 import itertools
 
 import httpx
+from prometheus_client import Counter
 
 from bot.rasa_client import RasaClient, RasaUnavailable
+
+REQUESTS = Counter("billbot_rasa_requests", "Messages sent to each Rasa instance", ["instance"])
 
 
 def rasa_urls(rasa_url: str) -> list[str]:
@@ -32,6 +35,7 @@ class RasaPool:
         first = next(self._turn) % len(self.clients)
         order = self.clients[first:] + self.clients[:first]
         for i, client in enumerate(order):
+            REQUESTS.labels(str((first + i) % len(self.clients))).inc()
             try:
                 return await client.ask(sender_key, text, channel, channel_user)
             except RasaUnavailable as exc:

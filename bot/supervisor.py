@@ -43,6 +43,7 @@ class Profile:
     # Rasa's tracker store: a SQLAlchemy URL (sqlite:////abs/path or postgresql://...)
     tracker_store_url: str = ""
     lock_store_url: str = ""  # redis://host:port/db; empty: Rasa's in-memory lock store
+    lock_key_prefix: str = "billbot"  # alphanumeric; Rasa's lock keys start with it
     retention_days: int = 90
     reminder_interval_s: float = 900.0
     retention_interval_s: float = 86400.0
@@ -112,7 +113,7 @@ def tracker_store_yaml(url: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def lock_store_yaml(url: str) -> str:
+def lock_store_yaml(url: str, key_prefix: str = "billbot") -> str:
     if not url:
         return ""
     parts = urlsplit(url)
@@ -120,15 +121,19 @@ def lock_store_yaml(url: str) -> str:
         raise ValueError("the lock store must be a redis:// URL")
     lines = ["lock_store:", "  type: redis", f"  url: {_q(parts.hostname or '127.0.0.1')}",
              f"  port: {parts.port or 6379}", f"  db: {int(parts.path.lstrip('/') or 1)}",
-             "  key_prefix: billbot"]
+             f"  key_prefix: {key_prefix}"]
     if parts.password:
         lines.append(f"  password: {_q(parts.password)}")
     return "\n".join(lines) + "\n"
 
 
-def endpoints_yaml(action_url: str, tracker_store_url: str = "", lock_store_url: str = "") -> str:
+def endpoints_yaml(action_url: str, tracker_store_url: str = "", lock_store_url: str = "",
+                   lock_key_prefix: str = "billbot") -> str:
+    if not lock_key_prefix.isalnum():
+        raise ValueError("Rasa's lock key prefix must be alphanumeric")
     return (f"action_endpoint:\n  url: {_q(action_url)}\n"
-            + tracker_store_yaml(tracker_store_url) + lock_store_yaml(lock_store_url))
+            + tracker_store_yaml(tracker_store_url)
+            + lock_store_yaml(lock_store_url, lock_key_prefix))
 
 
 # -- processes -------------------------------------------------------------------------
@@ -336,7 +341,8 @@ class Supervisor:
             self.children.append(actions)
             endpoints = run_dir / "endpoints.yml"
             endpoints.write_text(endpoints_yaml(
-                actions.url, self.profile.tracker_store_url, self.profile.lock_store_url))
+                actions.url, self.profile.tracker_store_url, self.profile.lock_store_url,
+                self.profile.lock_key_prefix))
             credentials = run_dir / "credentials.yml"
             credentials.write_text("rest:\n")
             # The first instance creates the tracker tables; the others start after it.
