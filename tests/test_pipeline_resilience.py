@@ -105,7 +105,7 @@ def test_real_rasa_stopped_in_the_middle_of_a_conversation(settings, tmp_path):
     rasa_proc = None
     try:
         port = free_port()
-        rasa_proc = start_rasa(port, model=MODEL, action_url=actions.url, work_dir=tmp_path)
+        rasa_proc = start_rasa(port, model=MODEL.resolve(), action_url=actions.url, work_dir=tmp_path)
         live = replace(settings, rasa_url=f"http://127.0.0.1:{port}", rasa_timeout_s=30.0)
         with Gateway(live) as gw:
             first = say(gw, "hello")
