@@ -58,7 +58,7 @@ class PrivacyFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
-        except Exception:  # a bad format string must not lose the record
+        except (TypeError, ValueError):  # a bad format string must not lose the record
             message = str(record.msg)
         record.msg = scrub(message, self.secrets)
         record.args = None

@@ -42,11 +42,15 @@ _MESSAGES = (
 )
 _PHRASES = [
     # stop / quit / cease texting me, stop sending me texts, stop the messages
-    rf"\b(?:stop|quit|cease|end|cancel)\s+(?:(?:sending|all|the|these|your|those|my)\s+)*(?:me\s+)?"
-    rf"(?:(?:any|the|these|those|your)\s+)?{_MESSAGES}\b",
+    (
+        rf"\b(?:stop|quit|cease|end|cancel)\s+(?:(?:sending|all|the|these|your|those|my)\s+)*"
+        rf"(?:me\s+)?(?:(?:any|the|these|those|your)\s+)?{_MESSAGES}\b"
+    ),
     # don't / do not / never text me (again / anymore)
-    rf"\b(?:don'?t|do\s+not|dont|never)\s+(?:ever\s+)?(?:send\s+me\s+(?:any\s+)?|"
-    rf"{_MESSAGES}\s+me\b)",
+    (
+        rf"\b(?:don'?t|do\s+not|dont|never)\s+(?:ever\s+)?(?:send\s+me\s+(?:any\s+)?|"
+        rf"{_MESSAGES}\s+me\b)"
+    ),
     rf"\b(?:don'?t|do\s+not|dont|never)\s+(?:ever\s+)?{_MESSAGES}\b",
     # no more texts / messages
     rf"\bno\s+more\s+{_MESSAGES}\b",
@@ -54,11 +58,13 @@ _PHRASES = [
     rf"\bopt(?:-|\s)?out\b(?!\s+of\s+(?!(?:the\s+|these\s+|your\s+|all\s+)?{_MESSAGES}\b))",
     r"\bunsubscribe\b",
     # remove me from your list / take me off the list
-    r"\b(?:remove|take|delete)\s+(?:me|my\s+(?:number|phone))\s+(?:off|from)\s+"
-    r"(?:of\s+)?(?:your|the|this|ur)\s+(?:\w+\s+)?list\b",
+    (
+        r"\b(?:remove|take|delete)\s+(?:me|my\s+(?:number|phone))\s+(?:off|from)\s+"
+        r"(?:of\s+)?(?:your|the|this|ur)\s+(?:\w+\s+)?list\b"
+    ),
     # I revoke (my) consent / withdraw consent
     r"\b(?:revoke|withdraw)\b.*\bconsent\b",
-    rf"\b(?:revoke|withdraw)\s+(?:my\s+)?(?:consent|permission)\b",
+    r"\b(?:revoke|withdraw)\s+(?:my\s+)?(?:consent|permission)\b",
 ]
 _PHRASE_RE = [re.compile(p) for p in _PHRASES]
 _NEGATED = re.compile(

@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from billing.db.models import Escalation
 from bot.settings import ROOT
-from tests.gateway_support import (  # noqa: F401  (fixtures)
-    PATIENT_PHONE, Gateway, rasa, settings, telegram_api, twilio_api,
-)
+from tests.gateway_support import PATIENT_PHONE, Gateway
+
+pytest_plugins = ["tests.gateway_support"]  # the doubles and settings fixtures
 
 MODEL = ROOT / "models" / "current"
 

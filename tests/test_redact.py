@@ -12,10 +12,16 @@ import pytest
 from bot.logging import configure_logging
 from bot.redact import CARD_MASK, luhn_ok, mask_cards
 from tests.doubles.telegram import text_update
-from tests.gateway_support import (  # noqa: F401  (fixtures)
-    AUTH_TOKEN, BOT_TOKEN, PATIENT_PHONE, WEBHOOK_SECRET, Gateway, rasa, settings,
-    telegram_api, twilio_api, without,
+from tests.gateway_support import (
+    AUTH_TOKEN,
+    BOT_TOKEN,
+    PATIENT_PHONE,
+    WEBHOOK_SECRET,
+    Gateway,
+    without,
 )
+
+pytest_plugins = ["tests.gateway_support"]  # the doubles and settings fixtures
 
 VISA = "4111111111111111"
 AMEX = "378282246310005"
@@ -61,7 +67,7 @@ def test_a_card_number_is_masked_everywhere_it_could_land(settings, twilio_api, 
     handler = configure_logging(without(settings, log_level="DEBUG"), stream=log)
     try:
         with Gateway(settings) as gw:
-            gw.sms(f"pay with 4111 1111 1111 1111 exp 12/27", "SM1")
+            gw.sms("pay with 4111 1111 1111 1111 exp 12/27", "SM1")
             gw.client.post("/webhooks/telegram", json=text_update(5001, 777, f"card {VISA}"),
                            headers={"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET})
             resp = gw.client.post("/webhooks/rest/webhook",

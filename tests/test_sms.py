@@ -10,10 +10,9 @@ from sqlalchemy.orm import Session
 
 from billing.db.models import Patient
 from bot.optout import OPT_IN_WORDS, OPT_OUT_WORDS
-from tests.gateway_support import (  # noqa: F401  (fixtures)
-    ACCOUNT_SID, AUTH_TOKEN, PATIENT_PHONE, PUBLIC, Gateway, rasa, settings, telegram_api,
-    twilio_api, without,
-)
+from tests.gateway_support import ACCOUNT_SID, AUTH_TOKEN, PATIENT_PHONE, PUBLIC, Gateway, without
+
+pytest_plugins = ["tests.gateway_support"]  # the doubles and settings fixtures
 
 
 def test_reply_goes_out_through_the_twilio_rest_api(settings, twilio_api, rasa):
@@ -125,9 +124,9 @@ def test_long_replies_are_split_on_word_boundaries(settings, twilio_api, rasa):
 
 
 def test_a_message_stored_before_a_crash_is_answered_on_restart(settings, twilio_api, rasa):
-    from bot import message_store
     from billing.clock import utcnow
     from billing.db.engine import make_engine
+    from bot import message_store
     engine = make_engine(settings.database_url)
     message_store.record_inbound(engine, channel="sms", sender_key="sms:" + PATIENT_PHONE,
                                  text="are you there?", external_id="SM0010",

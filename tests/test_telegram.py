@@ -2,15 +2,15 @@
 and polling, with the real python-telegram-bot client against a local Bot API double."""
 from __future__ import annotations
 
+import itertools
 import time
 
 import pytest
 
 from tests.doubles.telegram import text_update
-from tests.gateway_support import (  # noqa: F401  (fixtures)
-    BOT_TOKEN, PUBLIC, WEBHOOK_SECRET, Gateway, rasa, settings, telegram_api, twilio_api,
-    without,
-)
+from tests.gateway_support import BOT_TOKEN, PUBLIC, WEBHOOK_SECRET, Gateway, without
+
+pytest_plugins = ["tests.gateway_support"]  # the doubles and settings fixtures
 
 CHAT = 424242
 
@@ -108,7 +108,7 @@ def test_replies_to_one_chat_are_spaced_a_second_apart(settings, telegram_api, r
         gw.idle()
     times = telegram_api.call_times("sendMessage")
     assert [c["text"] for c in telegram_api.calls("sendMessage")] == ["first", "second", "third"]
-    assert all(b - a >= 0.95 for a, b in zip(times, times[1:]))
+    assert all(b - a >= 0.95 for a, b in itertools.pairwise(times))
 
 
 def test_a_blocked_bot_is_recorded_as_a_failed_delivery(settings, telegram_api, rasa):

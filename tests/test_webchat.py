@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 from billing.clock import FixedClock
 from billing.db.models import LedgerEntry, Patient
 from bot.statement_links import StatementLinksDisabled, read_token, statement_url
-from tests.gateway_support import (  # noqa: F401  (fixtures)
-    PUBLIC, Gateway, rasa, settings, telegram_api, twilio_api, without,
-)
+from tests.gateway_support import PUBLIC, Gateway, without
+
+pytest_plugins = ["tests.gateway_support"]  # the doubles and settings fixtures
 
 NOW = datetime(2025, 6, 1, 15, 0, tzinfo=UTC)
 
@@ -105,7 +105,7 @@ def test_a_tampered_or_expired_statement_link_discloses_nothing(settings):
     with Gateway(settings, clock=FixedClock(NOW)) as gw:
         pid = _patient_with_a_visit(gw.engine)
         token = statement_url(settings, pid, NOW).rsplit("/", 1)[1]
-        payload, sig = token.split(".")
+        sig = token.split(".")[1]
         forged = statement_url(settings, pid + 1, NOW).rsplit("/", 1)[1].split(".")[0] + "." + sig
         old = statement_url(settings, pid, NOW - timedelta(days=2)).rsplit("/", 1)[1]
         other_key = statement_url(without(settings, session_secret="other"), pid, NOW)
