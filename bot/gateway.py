@@ -23,7 +23,8 @@ from billing.clock import Clock
 from billing.db.engine import make_engine
 from billing.money import fmt
 from bot import message_store as store
-from bot.channels import sms, telegram as tg, web
+from bot.channels import sms, web
+from bot.channels import telegram as tg
 from bot.outbound.sms import SmsSender
 from bot.outbound.telegram import TelegramSender, make_bot
 from bot.pipeline import Pipeline
