@@ -125,6 +125,7 @@ def start_rasa(port: int, *, model: Path, action_url: str, work_dir: Path,
     if not Path(model).exists():
         raise ProcessFailed(f"no trained model at {model}: run `billbot train` first")
     endpoints, credentials = write_rasa_config(work_dir, action_url)
+    model = Path(model).resolve()  # Rasa only loads a path that ends in .tar.gz, not a link
     cmd = [str(RASA_BIN), "run", "--model", str(model), "-i", "127.0.0.1", "-p", str(port),
            "--endpoints", str(endpoints), "--credentials", str(credentials)]
     env = {**os.environ, **RASA_ENV}

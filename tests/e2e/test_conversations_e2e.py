@@ -22,7 +22,7 @@ from billing.discrepancies import find_discrepancies
 from billing.money import fmt
 from billing.plans import PlanPolicy, add_months, plan_options
 from billing.requests import add_business_days
-from bot.settings import Settings
+from bot.settings import Settings, load_settings
 from bot.statement_links import read_token
 from tests.e2e.clinic import (
     LOW_INCOME_PHONE,
@@ -37,7 +37,7 @@ from tests.e2e.conftest import SESSION_SECRET
 from tests.e2e.expected import balance, day, snapshot, us
 
 pytestmark = pytest.mark.e2e
-SETTINGS = Settings()
+SETTINGS = load_settings()  # what the action server reads from the same environment
 
 
 def verified_sms(assistant, phone, dob, first_question="how much do i owe"):
