@@ -33,6 +33,7 @@ demo: setup
 	$(BILLBOT) demo
 
 test: setup
+	scripts/ensure-chromium
 	$(BILLBOT) train
 	$(VENV)/bin/pytest -q
 

@@ -78,3 +78,18 @@ def engine(db_url):
 def session(engine):
     with Session(engine, expire_on_commit=False) as s:
         yield s
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests need Debian's chromium; outside CI they skip, with the reason, when it's absent."""
+    import shutil
+
+    have_chromium = bool(shutil.which("chromium")) and bool(shutil.which("chromedriver"))
+    if have_chromium:
+        return
+    if os.environ.get("CI"):
+        raise RuntimeError("CI needs chromium and chromedriver (scripts/ensure-chromium)")
+    skip = pytest.mark.skip(reason="chromium/chromedriver not installed (scripts/ensure-chromium)")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
