@@ -190,6 +190,19 @@ def stop_group(proc: ManagedProcess, timeout: float = 15.0) -> None:
             pass
 
 
+def start_action_server(port: int, *, env: dict[str, str], run_dir: Path,
+                        timeout: float = 60.0) -> ManagedProcess:
+    """The rasa-sdk action server on 127.0.0.1:port (as bot.processes starts it, but spawned
+    here so it too dies with the supervisor)."""
+    env = {**env, "SANIC_HOST": "127.0.0.1"}
+    cmd = [sys.executable, "-m", "rasa_sdk", "--actions", processes.ACTIONS_PACKAGE,
+           "-p", str(port)]
+    proc = spawn("action server", cmd, env, run_dir / "actions.log",
+                 f"http://127.0.0.1:{port}/webhook")
+    wait_healthy(proc, f"http://127.0.0.1:{port}/health", timeout)
+    return proc
+
+
 def start_rasa_instance(index: int, port: int, *, model: Path, endpoints: Path,
                         credentials: Path, run_dir: Path, timeout: float = 300.0
                         ) -> ManagedProcess:
@@ -335,9 +348,8 @@ class Supervisor:
         env = self.child_env()
         try:
             self.out(f"starting the action server on 127.0.0.1:{self.settings.action_server_port}")
-            actions = processes.start_action_server(
-                self.settings.action_server_port, log_path=run_dir / "actions.log",
-                database_url=self.settings.database_url, extra_env=env)
+            actions = start_action_server(self.settings.action_server_port, env=env,
+                                          run_dir=run_dir)
             self.children.append(actions)
             endpoints = run_dir / "endpoints.yml"
             endpoints.write_text(endpoints_yaml(
@@ -406,9 +418,21 @@ class Supervisor:
             self.metrics_dir = None
 
 
+def _safe(out: Callable[[str], None]) -> Callable[[str], None]:
+    """Printing must never stop a shutdown (e.g. `billbot demo | tee` whose tee got Ctrl-C)."""
+    def write(line: str) -> None:
+        try:
+            out(line)
+        except (OSError, ValueError):
+            pass
+
+    return write
+
+
 def serve(settings: Settings, profile: Profile, model: Path,
           out: Callable[[str], None] = print, after_start: Callable[[], None] | None = None) -> int:
     """Run the tree until Ctrl-C / SIGTERM (exit 0) or until a server dies (exit 1)."""
+    out = _safe(out)
     stop = threading.Event()
     started = threading.Event()
 
@@ -435,7 +459,10 @@ def serve(settings: Settings, profile: Profile, model: Path,
         for name, url in sup.urls().items():
             out(f"  {name:<9} {url}")
         if after_start is not None:
-            after_start()
+            try:
+                after_start()
+            except (OSError, ValueError):
+                pass
         out("Press Ctrl-C to stop.")
         code = sup.wait(stop)
         return code
