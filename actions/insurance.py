@@ -39,7 +39,8 @@ class InsuranceCoverage(AccountAction):
                                         coverage.member_id[-4:], coverage.deductible,
                                         coverage.deductible_met, coverage.out_of_pocket_max,
                                         coverage.out_of_pocket_met))
-        visits = [v for v in compute_balance(account.items).visits if v.claim_status]
+        visits = [v for v in compute_balance(account.items).visits
+                  if v.claim_status and v.claim_status.value != "self_pay"]
         claims = [t.claim_line(v.service_date, v.description, v.claim_status.value)
                   for v in visits[-RECENT_VISITS:]]
         if claims:
