@@ -14,7 +14,6 @@ RASA_VENV = ROOT / ".venv-rasa"
 RASA_BIN = RASA_VENV / "bin" / "rasa"
 RASA_PYTHON = RASA_VENV / "bin" / "python"
 MODELS_DIR = ROOT / "models"
-CURRENT_LINK = MODELS_DIR / "current"
 
 CONFIG_FILE = ROOT / "nlu" / "config.yml"
 DOMAIN_FILE = ROOT / "nlu" / "domain.yml"
@@ -80,9 +79,14 @@ def model_path(name: str, models_dir: Path = MODELS_DIR) -> Path:
     return models_dir / f"{name}.tar.gz"
 
 
-def current_model(models_dir: Path = MODELS_DIR) -> Path | None:
-    """The model models/current points to, or None when nothing has been trained."""
-    link = models_dir / "current"
+def current_link_name(nlu_only: bool = False) -> str:
+    """models/current is the full (dialogue) model; an NLU-only model never replaces it."""
+    return "current-nlu" if nlu_only else "current"
+
+
+def current_model(models_dir: Path = MODELS_DIR, nlu_only: bool = False) -> Path | None:
+    """The model models/current (or current-nlu) points to, or None when there is none."""
+    link = models_dir / current_link_name(nlu_only)
     if not link.exists():
         return None
     return link.resolve()

@@ -111,7 +111,7 @@ def _regexes() -> dict[str, list[re.Pattern]]:
 
 @pytest.mark.parametrize("text", [
     "03/14/1985", "3-14-85", "March 14 1985", "14 march 1985", "1985-03-14", "mar 14 85",
-    "my dob is 7.4.1970", "born Sept 9th, 2001",
+    "my dob is 7.4.1970", "born Sept 9th, 2001", "the 3rd of may 1981", "Nov. 2, 1949",
 ])
 def test_dob_regex_matches_dates_written_every_way(text):
     assert any(p.search(text) for p in _regexes()["dob"])
@@ -164,7 +164,8 @@ def test_train_reuses_the_model_of_unchanged_inputs(tmp_path, monkeypatch, capsy
     cached.write_bytes(b"a model archive")
     assert train_model(nlu_only=True) == cached
     assert "model up to date: " in capsys.readouterr().out
-    assert rasa_env.current_model(tmp_path) == cached.resolve()
+    assert rasa_env.current_model(tmp_path, nlu_only=True) == cached.resolve()
+    assert rasa_env.current_model(tmp_path) is None  # an NLU-only model never becomes current
 
 
 def test_nlu_eval_refuses_a_missing_file(tmp_path, capsys):

@@ -23,7 +23,7 @@ def register(sub) -> None:
 
     ev = sub.add_parser("nlu-eval", help="evaluate the model's intents on a Rasa NLU file")
     ev.add_argument("file", type=Path, help="Rasa YAML NLU file, e.g. data/nlu_test.yml")
-    ev.add_argument("--model", type=Path, help="model archive (default: models/current)")
+    ev.add_argument("--model", type=Path, help="model archive (default: models/current, else models/current-nlu)")
     ev.add_argument("--json", action="store_true", help="print the figures as JSON")
     ev.add_argument("--show-errors", action="store_true", help="list the misclassified examples")
     ev.set_defaults(func=_nlu_eval)
@@ -38,11 +38,12 @@ def _shown(path: Path) -> str:
     return str(path.relative_to(rasa_env.ROOT)) if path.is_relative_to(rasa_env.ROOT) else str(path)
 
 
-def _point_current(target: Path, models_dir: Path) -> None:
-    tmp = models_dir / ".current.tmp"
+def _point_current(target: Path, models_dir: Path, nlu_only: bool) -> None:
+    link = rasa_env.current_link_name(nlu_only)
+    tmp = models_dir / f".{link}.tmp"
     tmp.unlink(missing_ok=True)
     tmp.symlink_to(target.name)
-    os.replace(tmp, models_dir / "current")
+    os.replace(tmp, models_dir / link)
 
 
 def _rasa_train_args(nlu_only: bool, out: Path, name: str) -> list[str]:
@@ -56,7 +57,8 @@ def _rasa_train_args(nlu_only: bool, out: Path, name: str) -> list[str]:
 
 
 def train_model(nlu_only: bool = False, force: bool = False) -> Path:
-    """Train (or reuse) the model for the current inputs; point models/current at it."""
+    """Train (or reuse) the model for the current inputs; point models/current (NLU only:
+    models/current-nlu) at it."""
     if not rasa_env.RASA_BIN.exists():
         raise RuntimeError(f"{rasa_env.RASA_BIN} not found: run `make setup` first")
     if not nlu_only and not rasa_env.DOMAIN_FILE.exists():
@@ -69,7 +71,7 @@ def train_model(nlu_only: bool = False, force: bool = False) -> Path:
     with open(models_dir / ".train.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if target.exists() and not force:
-            _point_current(target, models_dir)
+            _point_current(target, models_dir, nlu_only)
             print(f"model up to date: {_shown(target)}")
             return target
         started = time.monotonic()
@@ -82,7 +84,7 @@ def train_model(nlu_only: bool = False, force: bool = False) -> Path:
             if result.returncode != 0 or not built.exists():
                 raise RuntimeError(f"rasa train failed (exit {result.returncode})")
             os.replace(built, target)
-        _point_current(target, models_dir)
+        _point_current(target, models_dir, nlu_only)
         print(f"trained {_shown(target)} in {time.monotonic() - started:.0f}s")
         return target
 
@@ -127,7 +129,7 @@ def predict(model: Path, data: Path) -> list[Prediction]:
 def _nlu_eval(args) -> int:
     if not args.file.is_file():
         return _fail(f"{args.file}: no such file", 2)
-    model = args.model or rasa_env.current_model()
+    model = args.model or rasa_env.current_model() or rasa_env.current_model(nlu_only=True)
     if model is None:
         return _fail("no trained model: run `billbot train` or pass --model")
     if not Path(model).is_file():
