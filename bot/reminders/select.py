@@ -28,7 +28,6 @@ _CREDITS = (
     EntryType.PATIENT_PAYMENT.value,
     EntryType.PATIENT_ADJUSTMENT.value,
 )
-_RAISES = (EntryType.CHARGE.value, EntryType.REFUND.value)
 # Outbox states that mean the step was dealt with (sent, possibly sent, or refused for good).
 DONE = ("sending", "sent", "failed", "unknown")
 CONTACT = ("sending", "sent", "unknown")
@@ -40,82 +39,75 @@ def _positive(expr):
 
 def past_due_query(cutoff: date):
     """One row per account whose oldest unpaid, non-paused amount fell due on or before
-    `cutoff`: (patient_id, oldest_due)."""
+    `cutoff`: (patient_id, oldest_due).
+
+    One pass over ledger_entries: lines grouped by visit key (a charge's claim, else the
+    line itself), then window sums per account. No self-joins, so the plan stays linear
+    even on tables the planner has no statistics for yet."""
     le = LedgerEntry.__table__
+    is_charge = le.c.type == EntryType.CHARGE.value
     vkey = case((le.c.claim_id.is_not(None), le.c.claim_id),
                 else_=literal("#").concat(le.c.entry_id))
-    charges = (
+    g = (
         select(
             le.c.patient_id,
             vkey.label("vkey"),
-            func.sum(le.c.amount_cents).label("charge"),
-            func.max(case((le.c.claim_status == ClaimStatus.PENDING.value, 1), else_=0))
-            .label("pending"),
-            func.max(case((le.c.reminders_paused, 1), else_=0)).label("paused"),
-            func.min(le.c.due_date).label("due"),
+            func.sum(case((is_charge, le.c.amount_cents), else_=0)).label("charge"),
+            func.sum(case((le.c.type.in_(_CREDITS), le.c.amount_cents), else_=0))
+            .label("credits"),
+            func.sum(case((le.c.type == EntryType.REFUND.value, le.c.amount_cents), else_=0))
+            .label("refunds"),
+            func.max(case((is_charge, 1), else_=0)).label("has_charge"),
+            func.max(case((and_(is_charge, le.c.claim_status == ClaimStatus.PENDING.value), 1),
+                          else_=0)).label("pending"),
+            func.max(case((and_(is_charge, le.c.reminders_paused), 1), else_=0)).label("paused"),
+            func.min(case((is_charge, le.c.due_date))).label("due"),
         )
-        .where(le.c.type == EntryType.CHARGE.value)
         .group_by(le.c.patient_id, vkey)
-        .cte("charges")
+        .subquery("g")
     )
-    applied = (
-        select(le.c.patient_id, le.c.claim_id.label("vkey"),
-               func.sum(le.c.amount_cents).label("credits"))
-        .where(le.c.type.in_(_CREDITS), le.c.claim_id.is_not(None))
-        .group_by(le.c.patient_id, le.c.claim_id)
-        .cte("applied")
-    )
-    outstanding = charges.c.charge - func.coalesce(applied.c.credits, 0)
-    visits = (
+    # A key with no charge is credit not applied to any visit (it still counts in the total).
+    outstanding = g.c.charge - g.c.credits
+    billed = and_(g.c.has_charge == 1, g.c.pending == 0)
+    waiting_ins = and_(g.c.has_charge == 1, g.c.pending == 1)
+    remaining = case((billed, _positive(outstanding)), else_=0)
+    v = (
         select(
-            charges.c.patient_id,
-            charges.c.vkey,
-            charges.c.due,
-            charges.c.paused,
-            case((charges.c.pending == 1, 0), else_=_positive(outstanding)).label("remaining"),
-            case((charges.c.pending == 1, _positive(outstanding)), else_=0).label("waiting"),
+            g.c.patient_id,
+            g.c.vkey,
+            g.c.due,
+            remaining.label("remaining"),
+            case((waiting_ins, _positive(outstanding)), else_=0).label("waiting"),
+            (g.c.charge + g.c.refunds - g.c.credits).label("net"),
+            case((and_(remaining > 0, g.c.paused == 0, g.c.due.is_not(None)), 1), else_=0)
+            .label("eligible"),
         )
-        .select_from(charges.outerjoin(applied, and_(
-            applied.c.patient_id == charges.c.patient_id, applied.c.vkey == charges.c.vkey)))
-        .cte("visits")
+        .subquery("v")
     )
-    totals = (
-        select(le.c.patient_id, func.sum(case((le.c.type.in_(_RAISES), le.c.amount_cents),
-                                              else_=-le.c.amount_cents)).label("total"))
-        .group_by(le.c.patient_id)
-        .cte("totals")
-    )
-    sums = (
-        select(visits.c.patient_id, func.sum(visits.c.remaining).label("owed"),
-               func.sum(visits.c.waiting).label("waiting"))
-        .group_by(visits.c.patient_id)
-        .cte("sums")
-    )
-    due_now = _positive(totals.c.total - sums.c.waiting)
-    credit = (
-        select(sums.c.patient_id, _positive(sums.c.owed - due_now).label("credit"))
-        .join(totals, totals.c.patient_id == sums.c.patient_id)
-        .where(sums.c.owed > 0)
-        .cte("credit")
-    )
-    ranked = (
+    account = {"partition_by": v.c.patient_id}
+    w = (
         select(
-            visits.c.patient_id,
-            visits.c.due,
-            func.sum(visits.c.remaining).over(
-                partition_by=visits.c.patient_id, order_by=(visits.c.due, visits.c.vkey)
+            v.c.patient_id,
+            v.c.due,
+            v.c.eligible,
+            func.sum(v.c.net).over(**account).label("total"),
+            func.sum(v.c.waiting).over(**account).label("waiting"),
+            func.sum(v.c.remaining).over(**account).label("owed"),
+            # Oldest first: what has been owed longest is paid off first by any credit.
+            func.sum(case((v.c.eligible == 1, v.c.remaining), else_=0)).over(
+                partition_by=v.c.patient_id,
+                order_by=(v.c.eligible.desc(), v.c.due, v.c.vkey),
+                rows=(None, 0),
             ).label("cum"),
-            credit.c.credit,
         )
-        .join(credit, credit.c.patient_id == visits.c.patient_id)
-        .where(visits.c.remaining > 0, visits.c.paused == 0, visits.c.due.is_not(None),
-               visits.c.due <= cutoff)
-        .subquery("ranked")
+        .subquery("w")
     )
+    due_now = _positive(w.c.total - w.c.waiting)
+    credit = _positive(w.c.owed - due_now)
     return (
-        select(ranked.c.patient_id, func.min(ranked.c.due).label("oldest_due"))
-        .where(ranked.c.cum > ranked.c.credit)
-        .group_by(ranked.c.patient_id)
+        select(w.c.patient_id, func.min(w.c.due).label("oldest_due"))
+        .where(w.c.eligible == 1, w.c.due <= cutoff, w.c.cum > credit)
+        .group_by(w.c.patient_id)
         .subquery("past_due")
     )
 
