@@ -456,3 +456,29 @@ def test_killed_process_resumed_sends_each_reminder_once(sqlite_url, twilio):
                                   .group_by(ReminderOutbox.status)).all())
     assert statuses.get("sent", 0) + statuses.get("sending", 0) == 6
     engine.dispose()
+
+
+def test_telegram_patient_gets_the_reminder_in_their_linked_chat(engine, twilio):
+    from bot.outbound.telegram import TelegramSender, make_bot
+    from tests.doubles.telegram import TelegramDouble
+
+    token = "123456:telegram-test-token"
+    with Session(engine, expire_on_commit=False) as s, s.begin():
+        p = overdue(s, channel="telegram", chat=4242, consent=False)
+    with TelegramDouble(token) as tg:
+        settings = Settings(telegram_bot_token=token, telegram_api_base_url=tg.url)
+        sender = ChannelSenders(sms=SmsSender(settings_for(twilio)),
+                                telegram=TelegramSender(make_bot(settings)))
+        try:
+            report = run_reminders(settings, engine, NOON, sender=sender, config=FAST)
+        finally:
+            sender.close()
+        (call,) = tg.calls("sendMessage")
+    assert report.sent == 1 and twilio.sent == []
+    assert int(call["chat_id"]) == 4242 and "Reply BAL" in call["text"]
+    (row,) = rows(engine)
+    assert (row.channel, row.sender_key, row.status) == ("telegram", "telegram:4242", "sent")
+    with Session(engine) as s:
+        msg = s.get(Message, row.message_id)
+    assert (msg.sender_key, msg.external_id) == ("telegram:4242", row.provider_sid)
+    assert p.id
