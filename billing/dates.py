@@ -18,10 +18,10 @@ _DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
 _YEAR = r"('?\d{2}|\d{4})"
 _SEP = r"\s*[,/.\-]?\s*"
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(rf"\b(\d{{4}})[-/.](\d{{1,2}})[-/.](\d{{1,2}})\b"), "ymd"),
+    (re.compile(r"\b(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\b"), "ymd"),
     (re.compile(rf"\b(\d{{1,2}})\s*[-/.]\s*(\d{{1,2}})\s*[-/.]\s*{_YEAR}\b"), "num"),
-    (re.compile(rf"\b{_MONTH}{_SEP}{_DAY}(?:\s*,)?{_SEP}{_YEAR}\b", re.I), "mdy"),
-    (re.compile(rf"\b{_DAY}(?:\s+of)?{_SEP}{_MONTH}(?:\s*,)?{_SEP}{_YEAR}\b", re.I), "dmy"),
+    (re.compile(rf"\b{_MONTH}{_SEP}{_DAY}(?:\s*,)?{_SEP}{_YEAR}\b", re.IGNORECASE), "mdy"),
+    (re.compile(rf"\b{_DAY}(?:\s+of)?{_SEP}{_MONTH}(?:\s*,)?{_SEP}{_YEAR}\b", re.IGNORECASE), "dmy"),
     (re.compile(r"\b(\d{8})\b"), "compact"),
 ]
 
