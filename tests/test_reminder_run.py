@@ -477,8 +477,8 @@ def test_telegram_patient_gets_the_reminder_in_their_linked_chat(engine, twilio)
     assert report.sent == 1 and twilio.sent == []
     assert int(call["chat_id"]) == 4242 and "Reply BAL" in call["text"]
     (row,) = rows(engine)
-    assert (row.channel, row.sender_key, row.status) == ("telegram", "telegram:4242", "sent")
+    assert (row.channel, row.sender_key, row.status) == ("telegram", "tg:4242", "sent")
     with Session(engine) as s:
         msg = s.get(Message, row.message_id)
-    assert (msg.sender_key, msg.external_id) == ("telegram:4242", row.provider_sid)
+    assert (msg.sender_key, msg.external_id) == ("tg:4242", row.provider_sid)
     assert p.id

@@ -29,7 +29,7 @@ class ReminderOutbox(Base):
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
     step: Mapped[int]  # days past due of the cadence step (1, 15, 30, ...)
     channel: Mapped[str] = mapped_column(String(16))  # sms | telegram
-    sender_key: Mapped[str] = mapped_column(String(120))  # 'sms:+1555...' / 'telegram:123'
+    sender_key: Mapped[str] = mapped_column(String(120))  # the gateway's: 'sms:+1555...', 'tg:123'
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     reason: Mapped[str | None] = mapped_column(String(60))  # why deferred or cancelled

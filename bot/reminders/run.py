@@ -21,6 +21,7 @@ from billing import audit
 from billing.db.models import Patient
 from bot import message_store
 from bot.outbound import SendResult
+from bot.pipeline import CHANNEL_PREFIX
 from bot.reminders import outbox
 from bot.reminders.outbox import Planned
 from bot.reminders.policy import (
@@ -221,7 +222,10 @@ def _write(s: Session, planned: list[Decision], texts: dict[int, str],
     rows = []
     for d in planned:
         address = _address(addresses[d.patient_id], d.channel)
-        rows.append(Planned(d.patient_id, d.step, d.channel, f"{d.channel}:{address}",
+        # The gateway's sender key ('sms:+1555...', 'tg:4242'): the reminder is on the same
+        # transcript as the patient's replies.
+        key = f"{CHANNEL_PREFIX[d.channel]}:{address}"
+        rows.append(Planned(d.patient_id, d.step, d.channel, key,
                             texts[d.step], d.not_before, d.reason))
     outbox.write_planned(s, rows, now)
     # Pending rows from earlier runs that are no longer what this run would send.
