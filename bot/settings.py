@@ -47,9 +47,16 @@ class Settings:
     verification_idle_minutes: int = 30
     verification_lock_minutes: int = 30
     refund_business_days: int = 10  # a refund not yet issued is expected this many business days after the request
-    plan_max_income_percent: Decimal = Decimal("5")
+    plan_max_income_percent: Decimal = Decimal(5)
     plan_min_monthly_cents: int = 2500
     plan_max_months: int = 24
+    # Reminders (empty: the defaults in bot/reminders/policy.py apply; docs/reminders.md)
+    reminder_cadence_days: str = ""  # e.g. "1,15,30,60,90"
+    reminder_quiet_hours: str = ""  # e.g. "08:00-21:00"
+    reminder_state_quiet_hours: str = ""  # e.g. "FL=08:00-20:00,OK=08:00-20:00"
+    reminder_cap_days: str = ""  # e.g. "7"
+    reminder_review_age_days: str = ""  # e.g. "120"
+    reminder_segments_per_second: str = ""  # e.g. "1" (US long code)
     chargemaster_path: str = str(ROOT / "data" / "chargemaster.csv")
     poverty_table_path: str = str(ROOT / "data" / "poverty_guidelines.csv")
 
