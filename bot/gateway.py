@@ -28,7 +28,7 @@ from bot.channels import telegram as tg
 from bot.outbound.sms import SmsSender
 from bot.outbound.telegram import TelegramSender, make_bot
 from bot.pipeline import Pipeline
-from bot.rasa_client import RasaClient
+from bot.rasa_pool import make_rasa_client
 from bot.settings import Settings, load_settings
 from bot.statement_links import read_token
 
@@ -66,7 +66,7 @@ def create_app(
     if settings.telegram_bot_token:
         telegram_sender = TelegramSender(make_bot(settings))
         senders["telegram"] = telegram_sender
-    rasa = RasaClient(settings.rasa_url, settings.rasa_timeout_s, transport=rasa_transport)
+    rasa = make_rasa_client(settings.rasa_url, settings.rasa_timeout_s, transport=rasa_transport)
     pipeline = Pipeline(settings, engine, rasa, senders, clock=clock)
 
     @asynccontextmanager

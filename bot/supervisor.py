@@ -17,7 +17,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -231,15 +231,11 @@ def gateway_app():
     from bot.gateway import create_app
     from bot.logging import configure_logging
     from bot.observability import mount_observability
-    from bot.rasa_pool import make_rasa_client, rasa_urls
     from bot.settings import load_settings
 
     settings = load_settings()
     configure_logging(settings)
-    app = create_app(replace(settings, rasa_url=rasa_urls(settings.rasa_url)[0]))
-    app.state.settings = settings
-    if len(rasa_urls(settings.rasa_url)) > 1:
-        app.state.pipeline.rasa = make_rasa_client(settings.rasa_url, settings.rasa_timeout_s)
+    app = create_app(settings)
     mount_console(app, settings, app.state.engine)
     mount_observability(app, settings, app.state.engine,
                         redis_url=os.environ.get("RASA_LOCK_STORE_URL") or None)
