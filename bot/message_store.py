@@ -52,10 +52,26 @@ def record_inbound(
 
 
 def claim_next(engine: Engine, sender_key: str, now: datetime) -> PendingMessage | None:
-    """Take the oldest unprocessed inbound message of a sender (status -> processing)."""
+    """Take the oldest unprocessed inbound message of a sender (status -> processing).
+
+    None while another message of the same sender is being processed (by this or another
+    gateway worker): that worker's drain loop takes this one next, so one sender's messages
+    reach Rasa strictly in order however many workers there are."""
     stale = now - STALE_AFTER
     with Session(engine) as s, s.begin():
         while True:
+            busy = s.scalar(
+                select(Message.id)
+                .where(
+                    Message.sender_key == sender_key,
+                    Message.direction == INBOUND,
+                    Message.status == "processing",
+                    Message.updated_at >= stale,
+                )
+                .limit(1)
+            )
+            if busy is not None:
+                return None
             row = s.scalars(
                 select(Message)
                 .where(
