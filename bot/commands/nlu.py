@@ -18,7 +18,7 @@ from bot.nlu_metrics import Prediction, format_report, nlu_report
 def register(sub) -> None:
     train = sub.add_parser("train", help="train the Rasa model (reuses it when inputs are unchanged)")
     train.add_argument("--nlu-only", action="store_true", help="train the NLU part only")
-    train.add_argument("--force", action="store_true", help="retrain even if the model is up to date")
+    train.add_argument("--force", action="store_true", help="retrain from scratch, bypassing both caches")
     train.set_defaults(func=_train)
 
     ev = sub.add_parser("nlu-eval", help="evaluate the model's intents on a Rasa NLU file")
@@ -77,6 +77,8 @@ def train_model(nlu_only: bool = False, force: bool = False) -> Path:
         started = time.monotonic()
         env = rasa_env.rasa_environ()
         env.setdefault("RASA_CACHE_DIRECTORY", str(models_dir / ".rasa-cache"))
+        if force:
+            env["RASA_MAX_CACHE_SIZE"] = "0"  # Rasa's cache would hand back the trained components
         with tempfile.TemporaryDirectory(dir=models_dir, prefix=".training-") as tmp:
             cmd = _rasa_train_args(nlu_only, Path(tmp), name)
             result = subprocess.run(cmd, check=False, cwd=rasa_env.ROOT, env=env)
