@@ -54,6 +54,24 @@ def channel_user_of(sender_key: str) -> tuple[str, str]:
     return PREFIX_CHANNEL[prefix], user
 
 
+class Sent(list):
+    """What Pipeline.deliver sent: a list of the texts of the parts that went out (what every
+    caller has always read), with `ids`, the outbound message id of each of those parts, and
+    `written`, the id of every outbound row written, whether it went out or not (suppressed,
+    failed), in order."""
+
+    def __init__(self, parts: list[tuple[int, str]] | None = None,
+                 written: list[int] | None = None):
+        parts = parts or []
+        super().__init__(text for _, text in parts)
+        self.ids: list[int] = [mid for mid, _ in parts]
+        self.written: list[int] = list(written or [])
+
+    def pairs(self) -> list[tuple[int, str]]:
+        """(message id, text) of each part that went out."""
+        return list(zip(self.ids, self, strict=True))
+
+
 class WebSender:
     """Web replies travel back in the HTTP response; sending is recording."""
 
@@ -144,7 +162,7 @@ class Pipeline:
                     return
                 await self._process_safely(pending)
 
-    async def handle_now(self, msg: InboundMessage) -> list[str]:
+    async def handle_now(self, msg: InboundMessage) -> Sent:
         """Web chat: store, process and return the replies while the caller waits."""
         async with self._lock(msg.sender_key):
             masked = mask_cards(msg.text).text
@@ -154,7 +172,7 @@ class Pipeline:
                 now=self.clock.now(),
             )
             if mid is None:
-                return []
+                return Sent()
             pending = store.PendingMessage(mid, msg.channel, msg.sender_key, masked)
             return await self._process_safely(pending)
 
@@ -182,7 +200,7 @@ class Pipeline:
             await asyncio.wait(set(self._tasks), timeout=max(0.0, deadline - asyncio.get_running_loop().time()))
 
     # -- routing -----------------------------------------------------------------------
-    async def _process_safely(self, m: store.PendingMessage) -> list[str]:
+    async def _process_safely(self, m: store.PendingMessage) -> Sent:
         try:
             return await self._process(m)
         except Exception:
@@ -194,7 +212,7 @@ class Pipeline:
         log.info("inbound handled", extra={"message_id": m.id, "status": status,
                                            "channel": m.channel})
 
-    async def _process(self, m: store.PendingMessage) -> list[str]:
+    async def _process(self, m: store.PendingMessage) -> Sent:
         channel, user = channel_user_of(m.sender_key)
         if channel == "sms":
             handled = await self._sms_consent(m, user)
@@ -210,7 +228,7 @@ class Pipeline:
             return sent
         if await self.db(store.has_assigned_escalation, m.sender_key):
             await self._finish(m, "for_representative")
-            return []
+            return Sent()
         try:
             texts = await self.rasa.ask(m.sender_key, m.text, channel, user)
         except RasaUnavailable as exc:
@@ -222,7 +240,7 @@ class Pipeline:
         await self._finish(m, "answered")
         return sent
 
-    async def _sms_consent(self, m: store.PendingMessage, phone: str) -> list[str] | None:
+    async def _sms_consent(self, m: store.PendingMessage, phone: str) -> Sent | None:
         opted_out = await self.db(store.is_opted_out, phone)
         consent = classify(m.text, opted_out=opted_out)
         now = self.clock.now()
@@ -231,23 +249,23 @@ class Pipeline:
             await self.db(store.record_opt_out, phone, "keyword" if carrier else "phrase", now)
             await self._finish(m, "opt_out")
             if carrier:  # Twilio's opt-out handling confirms keywords itself
-                return []
+                return Sent()
             return await self.deliver(m.sender_key, [self.replies.opted_out()], reply_to=m.id,
                                       confirm_opt_out=True)
         if consent is Consent.OPT_IN:
             await self.db(store.record_opt_in, phone, "keyword", now)
             await self._finish(m, "opt_in")
-            return []  # Twilio confirms START / UNSTOP / YES itself
+            return Sent()  # Twilio confirms START / UNSTOP / YES itself
         if opted_out:
             await self._finish(m, "opted_out")
-            return []
+            return Sent()
         if consent is Consent.HELP:
             sent = await self.deliver(m.sender_key, [self.replies.help()], reply_to=m.id)
             await self._finish(m, "answered")
             return sent
         return None
 
-    async def _unanswered(self, m: store.PendingMessage) -> list[str]:
+    async def _unanswered(self, m: store.PendingMessage) -> Sent:
         channel, _ = channel_user_of(m.sender_key)
         esc = await self.db(
             store.queue_escalation, sender_key=m.sender_key, channel=channel,
@@ -261,13 +279,14 @@ class Pipeline:
     async def deliver(
         self, sender_key: str, texts: list[str], reply_to: int | None = None,
         confirm_opt_out: bool = False,
-    ) -> list[str]:
+    ) -> Sent:
         """Send texts to a sender over its own channel, in order, each part persisted with
-        its delivery status. Returns the parts that went out. Representatives' replies and
-        reminders use this too."""
+        its delivery status. Returns the parts that went out (with the ids of the rows
+        written: see Sent). Representatives' replies use this too."""
         channel, user = channel_user_of(sender_key)
         sender = self.senders.get(channel)
-        delivered: list[str] = []
+        delivered: list[tuple[int, str]] = []
+        written: list[int] = []
         for text in texts:
             masked = mask_cards(text).text
             if channel == "sms":
@@ -279,11 +298,13 @@ class Pipeline:
             for part in parts:
                 now = self.clock.now()
                 if channel == "sms" and not confirm_opt_out and await self.db(store.is_opted_out, user):
-                    await self.db(store.add_outbound, channel=channel, sender_key=sender_key,
-                                   text=part, status="suppressed", reply_to_id=reply_to, now=now)
+                    written.append(await self.db(
+                        store.add_outbound, channel=channel, sender_key=sender_key, text=part,
+                        status="suppressed", reply_to_id=reply_to, now=now))
                     continue
                 oid = await self.db(store.add_outbound, channel=channel, sender_key=sender_key,
                                      text=part, status="queued", reply_to_id=reply_to, now=now)
+                written.append(oid)
                 if sender is None:
                     result = SendResult("failed", error_code="no_channel")
                 elif inspect.iscoroutinefunction(sender.send):
@@ -295,10 +316,10 @@ class Pipeline:
                                             "error_code": result.error_code, "channel": channel})
                 if result.opted_out:
                     await self.db(store.record_opt_out, user, "twilio_21610", self.clock.now())
-                    return delivered
+                    return Sent(delivered, written)
                 if result.status in ("sent", "delivered"):
-                    delivered.append(part)
-        return delivered
+                    delivered.append((oid, part))
+        return Sent(delivered, written)
 
     async def aclose(self) -> None:
         await self.wait_idle(10.0)

@@ -26,6 +26,7 @@ from bot import message_store as store
 from bot.console import dashboard
 from bot.console.console_models import ConsoleReply
 from bot.messaging_models import Message
+from bot.outbound import SendResult
 from tests.console_support import NOW, add_escalation, add_user, console_app, log_in
 from tests.dialogue_factories import add_entry, add_patient
 
@@ -81,6 +82,35 @@ def test_reply_goes_out_on_the_patients_channel_and_into_the_transcript(rep, eng
         assert s.scalars(select(ConsoleReply.author).where(ConsoleReply.message_id == out.id)).one() == "rita"
         assert s.get(Escalation, esc_id).first_reply_at == NOW
     assert [a.actor for a in _audit(engine, "rep_reply")] == ["rep:rita"]
+
+
+class BotAnswersMeanwhile:
+    """The web channel while another gateway worker answers the same patient: during the
+    representative's send, the bot's own reply to that sender is written too."""
+
+    def __init__(self, engine):
+        self.engine = engine
+
+    async def send(self, channel_user: str, text: str) -> SendResult:
+        store.add_outbound(self.engine, channel="web", sender_key=f"web:{channel_user}",
+                           text="The assistant's answer", status="delivered",
+                           reply_to_id=None, now=NOW)
+        return SendResult("delivered")
+
+
+def test_only_the_rows_the_representative_sent_are_marked_theirs(engine):
+    add_user(engine, "rita")
+    esc_id = _held(engine, None)
+    with TestClient(console_app(engine, senders={"web": BotAnswersMeanwhile(engine)})) as c:
+        resp = c.post(f"/console/escalations/{esc_id}/reply",
+                      data={"csrf_token": log_in(c, "rita"), "text": "Rita here."})
+    assert resp.status_code == 200 and "Reply sent." in resp.text
+    with Session(engine) as s:
+        authors = dict(s.execute(
+            select(Message.text, ConsoleReply.author)
+            .outerjoin(ConsoleReply, ConsoleReply.message_id == Message.id)
+            .where(Message.direction == "out")).all())
+    assert authors == {"Rita here.": "rita", "The assistant's answer": None}
 
 
 def test_only_the_holder_replies(rep, engine):

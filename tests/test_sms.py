@@ -123,6 +123,23 @@ def test_long_replies_are_split_on_word_boundaries(settings, twilio_api, rasa):
         assert [m.status for m in gw.messages("out")] == ["sent"] * len(bodies)
 
 
+def test_deliver_returns_the_ids_of_the_rows_it_wrote(settings, twilio_api):
+    words = " ".join(f"word{i}" for i in range(70))
+    with Gateway(settings) as gw:
+        sent = gw.client.portal.call(gw.app.state.pipeline.deliver, f"sms:{PATIENT_PHONE}",
+                                     [words])
+        out = gw.messages("out")
+        assert len(out) > 1 and sent.ids == sent.written == [m.id for m in out]
+        assert list(sent) == [m.text for m in out] and sent.pairs() == [(m.id, m.text) for m in out]
+        gw.sms("STOP", "SM0010")
+        gw.idle()
+        suppressed = gw.client.portal.call(gw.app.state.pipeline.deliver,
+                                           f"sms:{PATIENT_PHONE}", ["Your statement is ready"])
+        [row] = [m for m in gw.messages("out") if m.id not in sent.written]
+        assert (list(suppressed), suppressed.ids, suppressed.written) == ([], [], [row.id])
+        assert row.status == "suppressed"
+
+
 def test_a_message_stored_before_a_crash_is_answered_on_restart(settings, twilio_api, rasa):
     from billing.clock import utcnow
     from billing.db.engine import make_engine

@@ -6,14 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from anyio import from_thread
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billing import audit
 from billing.db.models import Escalation
 from bot.console import queue
 from bot.console.console_models import ConsoleReply
-from bot.messaging_models import OUTBOUND, Message
 
 MAX_REPLY_CHARS = 1600
 HANDBACK_TEXT = (
@@ -26,30 +24,15 @@ class DeliveryError(Exception):
     """The reply could not be sent (the reason is safe to show the representative)."""
 
 
-def _last_outbound_id(session: Session, sender_key: str) -> int:
-    return session.scalar(
-        select(Message.id)
-        .where(Message.sender_key == sender_key, Message.direction == OUTBOUND)
-        .order_by(Message.id.desc())
-        .limit(1)
-    ) or 0
-
-
 def _deliver(pipeline, session: Session, esc: Escalation, text: str, author: str) -> list[str]:
     """Send through the pipeline (from a worker thread, onto the gateway's event loop) and
-    tag the outbound rows it wrote for this sender as the representative's."""
+    tag exactly the outbound rows it wrote (Sent.written, failed parts included so the
+    transcript shows who tried) as the representative's."""
     if pipeline is None:
         raise DeliveryError("the gateway's message pipeline is not running")
-    before = _last_outbound_id(session, esc.sender_key)
     session.commit()  # release the connection while the channel is called
     sent = from_thread.run(pipeline.deliver, esc.sender_key, [text])
-    written = session.scalars(
-        select(Message.id).where(
-            Message.sender_key == esc.sender_key, Message.direction == OUTBOUND,
-            Message.id > before,
-        )
-    ).all()
-    for message_id in written:
+    for message_id in sent.written:
         session.add(ConsoleReply(message_id=message_id, escalation_id=esc.id, author=author))
     return sent
 
