@@ -167,7 +167,23 @@ def create_app(
         except web.BadWebRequest as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         replies = await pipeline.handle_now(inbound)
-        return [{"recipient_id": inbound.channel_user, "text": t} for t in replies]
+        # Rasa's REST format, plus each reply's message id: the page shows a reply once,
+        # whether it comes back here or from the poll below.
+        return [{"recipient_id": inbound.channel_user, "text": t, "id": mid}
+                for mid, t in replies.pairs()]
+
+    @app.get("/webhooks/rest/messages")
+    async def rest_messages(request: Request):
+        """What was sent to a web chat session after the last message its page showed
+        (a representative's replies among them): [{"id", "text"}], oldest first."""
+        try:
+            session, after = web.poll_query(request.query_params.get("sender"),
+                                            request.query_params.get("after"))
+        except web.BadWebRequest as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400, headers=_NO_STORE)
+        rows = await pipeline.db(store.outbound_after, f"web:{session}", after)
+        return JSONResponse([{"id": mid, "text": text} for mid, text in rows],
+                            headers=_NO_STORE)
 
     @app.get("/chat", response_class=HTMLResponse)
     async def chat_page(request: Request):

@@ -137,6 +137,28 @@ def add_outbound(
         return row.id
 
 
+def outbound_after(engine: Engine, sender_key: str, after_id: int, limit: int = 50
+                   ) -> list[tuple[int, str]]:
+    """(id, text) of the outbound messages to one sender with an id above after_id, oldest
+    first: what a web chat page has not shown yet (a representative's replies among them).
+    Never inbound texts, never another sender's, never a suppressed or failed part."""
+    with Session(engine) as s:
+        return [
+            (row.id, row.text)
+            for row in s.execute(
+                select(Message.id, Message.text)
+                .where(
+                    Message.sender_key == sender_key,
+                    Message.direction == OUTBOUND,
+                    Message.id > after_id,
+                    Message.status.not_in(("suppressed", "failed")),
+                )
+                .order_by(Message.id)
+                .limit(limit)
+            )
+        ]
+
+
 def record_send_result(engine: Engine, message_id: int, result: SendResult, now: datetime) -> None:
     with Session(engine) as s, s.begin():
         row = s.get(Message, message_id)

@@ -21,8 +21,9 @@ def test_rest_webhook_answers_in_rasas_format(settings, rasa):
         resp = gw.client.post("/webhooks/rest/webhook",
                               json={"sender": "3f2b9c1e-aa", "message": "hi there"})
         assert resp.status_code == 200
-        assert resp.json() == [{"recipient_id": "3f2b9c1e-aa", "text": "Got it: hi there"}]
         inbound, outbound = gw.messages()
+        assert resp.json() == [{"recipient_id": "3f2b9c1e-aa", "text": "Got it: hi there",
+                                "id": outbound.id}]
         assert (inbound.sender_key, inbound.status) == ("web:3f2b9c1e-aa", "answered")
         assert (outbound.status, outbound.text) == ("delivered", "Got it: hi there")
     assert rasa.received[0]["sender"] == "web:3f2b9c1e-aa"
@@ -63,6 +64,76 @@ def test_the_chat_page_is_served_with_its_script(settings):
         js = gw.client.get("/static/chat.js")
         assert js.status_code == 200 and "/webhooks/rest/webhook" in js.text
         assert ".innerHTML" not in js.text
+
+
+def test_the_chat_session_id_comes_from_the_browsers_cryptographic_generator(settings):
+    with Gateway(settings) as gw:
+        js = gw.client.get("/static/chat.js").text
+    assert "crypto.randomUUID()" in js and "crypto.getRandomValues(" in js
+    assert "Math.random" not in js and "Date.now" not in js
+    assert "/webhooks/rest/messages?sender=" in js
+
+
+# -- replies sent after the page's own request (a representative's) -----------------------
+
+SESSION = "0b9e3c52-7a41-4f0e-9d8a-2c6f1e5b7a90"  # as chat.js makes them
+OTHER = "5d1f7c20-9e3b-4a6d-8f21-b7c0e4a9d312"
+
+
+def _poll(gw, sender=SESSION, after=0):
+    return gw.client.get("/webhooks/rest/messages", params={"sender": sender, "after": after})
+
+
+def test_a_representatives_reply_reaches_the_web_page_once(settings, rasa):
+    with Gateway(settings) as gw:
+        posted = gw.client.post("/webhooks/rest/webhook",
+                                json={"sender": SESSION, "message": "I need a person"}).json()
+        [bot_reply] = posted
+        # Nothing new since the POST's replies: the poll does not show them again.
+        assert _poll(gw, after=bot_reply["id"]).json() == []
+        sent = gw.client.portal.call(gw.app.state.pipeline.deliver, f"web:{SESSION}",
+                                     ["Hi, this is Rita from billing."])
+        assert list(sent) == ["Hi, this is Rita from billing."]
+        resp = _poll(gw, after=bot_reply["id"])
+        assert resp.status_code == 200 and resp.headers["cache-control"] == "no-store"
+        assert resp.json() == [{"id": sent.ids[0], "text": "Hi, this is Rita from billing."}]
+        assert _poll(gw, after=sent.ids[0]).json() == []
+        # From the start the poll lists the bot's reply under the id the POST gave it, so a
+        # page that shows each id once never shows it twice.
+        assert _poll(gw, after=0).json() == [
+            {"id": bot_reply["id"], "text": bot_reply["text"]},
+            {"id": sent.ids[0], "text": "Hi, this is Rita from billing."},
+        ]
+
+
+def test_the_poll_never_returns_inbound_texts_or_other_senders_messages(settings, rasa):
+    with Gateway(settings) as gw:
+        gw.client.post("/webhooks/rest/webhook", json={"sender": OTHER, "message": "my secret"})
+        gw.client.portal.call(gw.app.state.pipeline.deliver, f"web:{OTHER}", ["for other"])
+        gw.sms("hello", "SM" + "1" * 32)
+        gw.idle()
+        gw.client.post("/webhooks/rest/webhook", json={"sender": SESSION, "message": "mine"})
+        texts = [m["text"] for m in _poll(gw).json()]
+        assert texts == ["Got it: mine"]
+        # A prefix or pattern of another session is just another (empty) session.
+        for probe in (OTHER[:32], OTHER.upper(), OTHER + "x"):
+            assert _poll(gw, sender=probe).json() == []
+        everything = [m.text for m in gw.messages()]
+        assert "my secret" in everything and "for other" in everything
+
+
+@pytest.mark.parametrize("query,error", [
+    ({}, '"sender" is required'),
+    ({"sender": "abc"}, "random session id"),  # guessable: may post, never read back
+    ({"sender": "sms:+15551234567" + "0" * 20}, "random session id"),
+    ({"sender": SESSION, "after": "-1"}, '"after"'),
+    ({"sender": SESSION, "after": "1.5"}, '"after"'),
+    ({"sender": SESSION, "after": "9" * 40}, '"after"'),
+])
+def test_a_bad_poll_gets_a_clear_400(settings, query, error):
+    with Gateway(settings) as gw:
+        resp = gw.client.get("/webhooks/rest/messages", params=query)
+    assert resp.status_code == 400 and error in resp.json()["error"]
 
 
 # -- statement links ---------------------------------------------------------------------
