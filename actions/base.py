@@ -28,6 +28,7 @@ from billing.verification import (
     current_verified_patient,
     locked_until,
 )
+from bot.office_hours import away_notice
 from bot.settings import Settings, load_settings
 
 FRUSTRATION_WORDS = re.compile(
@@ -118,6 +119,11 @@ class Turn:
             idle_minutes=self.settings.verification_idle_minutes,
         )
 
+    @property
+    def away(self) -> str | None:
+        """When a person will answer, if the office is closed at this turn's instant."""
+        return away_notice(self.settings, self.now)
+
     def escalate(self, reason: str, patient_id: int | None = None) -> None:
         if patient_id is None:
             patient_id = self.verified_patient()
@@ -166,7 +172,7 @@ def frustration_check(turn: Turn) -> list[dict[str, Any]]:
     if turn.slot("escalated") or not is_frustrated(turn.text):
         return []
     turn.escalate("frustration")
-    turn.say(t.frustration(turn.settings.office_hours))
+    turn.say(t.frustration(turn.settings.office_hours, away=turn.away))
     return [SlotSet("escalated", True)]
 
 

@@ -72,7 +72,8 @@ class RequestHuman(BillbotAction):
 
     def respond(self, turn: Turn) -> list[dict[str, Any]]:
         turn.escalate("request_human")
-        turn.say(t.escalated(turn.settings.office_hours, turn.settings.clinic_phone))
+        turn.say(t.escalated(turn.settings.office_hours, turn.settings.clinic_phone,
+                             away=turn.away))
         return [SlotSet("escalated", True), SlotSet("offer", None)]
 
 
@@ -86,7 +87,8 @@ class Fallback(BillbotAction):
                    for e in turn.tracker.events if e.get("event") == "user"]
         if len(intents) >= 2 and intents[-2] == "nlu_fallback" and not turn.slot("escalated"):
             turn.escalate("low_confidence")
-            turn.say(t.fallback_escalated(turn.settings.office_hours, turn.settings.clinic_phone))
+            turn.say(t.fallback_escalated(turn.settings.office_hours,
+                                          turn.settings.clinic_phone, away=turn.away))
             return [SlotSet("escalated", True)]
         turn.say(t.not_understood())
         return []
@@ -125,5 +127,6 @@ class EscalateDispute(BillbotAction):
 
     def respond(self, turn: Turn) -> list[dict[str, Any]]:
         turn.escalate("dispute")
-        turn.say(t.escalated(turn.settings.office_hours, turn.settings.clinic_phone))
+        turn.say(t.escalated(turn.settings.office_hours, turn.settings.clinic_phone,
+                             away=turn.away))
         return [SlotSet("escalated", True)]

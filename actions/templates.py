@@ -126,9 +126,17 @@ def verification_failed(tries_left: int) -> str:
     return f"Sorry, that doesn't match our records. You have {tries}."
 
 
-def verification_locked(minutes: int, office_hours: str, clinic_phone: str) -> str:
-    return (f"For your security I can't try verification again for {minutes} minutes. I've "
-            f"asked our billing team to follow up ({office_hours}), or call {clinic_phone}.")
+def _then(text: str, away: str | None) -> str:
+    """A reply that hands the patient to a person, with when one will answer if the office
+    is closed now (bot.office_hours.away_notice)."""
+    return f"{text} {away}" if away else text
+
+
+def verification_locked(minutes: int, office_hours: str, clinic_phone: str,
+                        away: str | None = None) -> str:
+    return _then(f"For your security I can't try verification again for {minutes} minutes. "
+                 f"I've asked our billing team to follow up ({office_hours}), or call "
+                 f"{clinic_phone}.", away)
 
 
 def still_locked(office_hours: str, clinic_phone: str) -> str:
@@ -141,19 +149,22 @@ def verification_stopped() -> str:
 
 
 # Escalation
-def escalated(office_hours: str, clinic_phone: str) -> str:
-    return (f"I've passed this conversation to our billing team. A person will reply here "
-            f"during office hours ({office_hours}). For anything urgent call {clinic_phone}.")
+def escalated(office_hours: str, clinic_phone: str, away: str | None = None) -> str:
+    return _then(f"I've passed this conversation to our billing team. A person will reply "
+                 f"here during office hours ({office_hours}). For anything urgent call "
+                 f"{clinic_phone}.", away)
 
 
-def frustration(office_hours: str) -> str:
-    return ("I'm sorry this has been frustrating. I've asked a member of our billing team to "
-            f"look at your conversation; they'll reply here ({office_hours}).")
+def frustration(office_hours: str, away: str | None = None) -> str:
+    return _then("I'm sorry this has been frustrating. I've asked a member of our billing "
+                 f"team to look at your conversation; they'll reply here ({office_hours}).",
+                 away)
 
 
-def fallback_escalated(office_hours: str, clinic_phone: str) -> str:
-    return ("Sorry, I'm still not understanding. I've asked a person from our billing team to "
-            f"reply here ({office_hours}). You can also call {clinic_phone}.")
+def fallback_escalated(office_hours: str, clinic_phone: str, away: str | None = None) -> str:
+    return _then("Sorry, I'm still not understanding. I've asked a person from our billing "
+                 f"team to reply here ({office_hours}). You can also call {clinic_phone}.",
+                 away)
 
 
 # Balance and itemisation

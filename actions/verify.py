@@ -143,7 +143,7 @@ class ValidateVerifyForm(BillbotAction):
             turn.escalate("verification_locked", patient_id=None)
             turn.say(t.verification_locked(turn.settings.verification_lock_minutes,
                                            turn.settings.office_hours,
-                                           turn.settings.clinic_phone))
+                                           turn.settings.clinic_phone, away=turn.away))
             return [*cleared, SlotSet("verify_result", "locked"), SlotSet("escalated", True)]
         turn.say(t.verification_failed(MAX_FAILURES - outcome.failures))
         restart = "account" if stage.startswith("account") else stage

@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 from billing.clock import Clock
 from bot import message_store as store
 from bot.logging import sender_ref
+from bot.office_hours import away_notice
 from bot.optout import Consent, classify, is_carrier_keyword
 from bot.outbound import SendResult
 from bot.outbound.telegram import split_for_telegram
@@ -105,10 +106,15 @@ class Replies:
     def text_only(self) -> str:
         return "I can only read text messages. Please type your question."
 
-    def unavailable(self) -> str:
+    def unavailable(self, away: str | None = None) -> str:
+        """`away`: when someone will answer, outside office hours (bot.office_hours)."""
+        if away:
+            follow_up = f"I've asked someone from {self.s.clinic_name} to follow up. {away}"
+        else:
+            follow_up = f"Someone from {self.s.clinic_name} will follow up with you soon."
         return (
-            f"Sorry, I can't answer right now. Someone from {self.s.clinic_name} will follow up "
-            f"with you soon. You can also call {self.s.clinic_phone} ({self.s.office_hours})."
+            f"Sorry, I can't answer right now. {follow_up} "
+            f"You can also call {self.s.clinic_phone} ({self.s.office_hours})."
         )
 
 
@@ -273,7 +279,8 @@ class Pipeline:
         )
         log.info("queued for a representative", extra={"message_id": m.id, "escalation_id": esc})
         await self._finish(m, "unanswered")
-        return await self.deliver(m.sender_key, [self.replies.unavailable()], reply_to=m.id)
+        away = away_notice(self.settings, self.clock.now())
+        return await self.deliver(m.sender_key, [self.replies.unavailable(away)], reply_to=m.id)
 
     # -- delivering --------------------------------------------------------------------
     async def deliver(

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from billing.db.models import Escalation
 from bot.console import queue
-from bot.console.office_hours import (
+from bot.office_hours import (
     OfficeHoursError,
     away_sentence,
     is_open,

@@ -3,12 +3,14 @@ will follow up, the conversation is queued for a representative and nothing is l
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 
 import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from billing.clock import FixedClock
 from billing.db.models import Escalation
 from bot.settings import ROOT
 from tests.gateway_support import PATIENT_PHONE, Gateway
@@ -61,6 +63,25 @@ def test_rasa_stopped_mid_conversation_on_sms(settings, rasa, twilio_api):
             "follow up" in " ".join(s["Body"] for s in twilio_api.sent[1:])
         assert [m.status for m in gw.messages("in")] == ["answered", "unanswered"]
         assert [e.reason for e in escalations(gw)] == ["assistant_unavailable"]
+
+
+@pytest.mark.parametrize("now,when", [
+    (datetime(2026, 3, 4, 15, 0, tzinfo=UTC), None),  # Wednesday 10:00 in New York: open
+    (datetime(2026, 3, 4, 23, 30, tzinfo=UTC), "tomorrow at 8:00 AM EST"),
+    (datetime(2026, 3, 7, 1, 0, tzinfo=UTC), "on Monday at 8:00 AM EDT"),  # Friday night; clocks change on Sunday
+])
+def test_outside_office_hours_the_patient_hears_when_someone_answers(settings, rasa, now, when):
+    rasa.close()
+    hours = replace(settings, office_hours="Mon-Fri 08:00-17:00",
+                    clinic_timezone="America/New_York")
+    with Gateway(hours, clock=FixedClock(now)) as gw:
+        [reply] = say(gw, "what do I owe?")
+        assert_followed_up(gw, [reply], "web:visitor-1", "web")
+        assert "(Mon-Fri 08:00-17:00)" in reply
+        if when is None:
+            assert "will follow up with you soon" in reply and "closed" not in reply
+        else:
+            assert f"Our billing office is closed right now. A representative will answer you {when}." in reply
 
 
 def test_a_slow_rasa_counts_as_unavailable(settings, rasa):

@@ -14,7 +14,6 @@ from billing.aging import BUCKETS
 from billing.clock import Clock
 from bot.console import action_views, dashboard, live, queue, summary, transcript
 from bot.console.auth import Identity, InvalidLogin, csrf_ok, log_in, log_out
-from bot.console.office_hours import is_open, next_opening, when_text
 from bot.console.web import (
     HERE,
     LOGIN_CSRF_COOKIE,
@@ -30,6 +29,7 @@ from bot.console.web import (
     new_login_csrf,
     safe_next,
 )
+from bot.office_hours import is_open, next_opening, when_text
 
 router = APIRouter(prefix=PREFIX)
 QUEUE_ERRORS = {

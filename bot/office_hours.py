@@ -1,15 +1,19 @@
 """The clinic's office hours (Settings.office_hours, in Settings.clinic_timezone): whether a
 representative is in now, when the next one will be, and the sentence that tells the patient.
+Shared by the console, the gateway's pipeline and the dialogue's actions.
 
 Format: one or more 'DAYS HH:MM-HH:MM' groups separated by ';' or ',', where DAYS is a day
 ('Sat') or a range ('Mon-Fri', wrapping allowed: 'Fri-Mon'). Example: 'Mon-Fri 08:00-17:00; Sat 09:00-12:00'.
 """
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+log = logging.getLogger(__name__)
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _GROUP = re.compile(
@@ -113,3 +117,14 @@ def away_sentence(settings, now: datetime) -> str | None:
         "Our billing office is closed right now. A representative will answer you "
         f"{when_text(opening, now)}."
     )
+
+
+def away_notice(settings, now: datetime) -> str | None:
+    """away_sentence for a patient's reply: None while open, and None (with a warning in the
+    log) when Settings.office_hours cannot be read, so a misconfiguration never stops a
+    reply; the replies still state the hours as configured."""
+    try:
+        return away_sentence(settings, now)
+    except (OfficeHoursError, ZoneInfoNotFoundError):
+        log.warning("OFFICE_HOURS or CLINIC_TIMEZONE cannot be read; no away notice")
+        return None
