@@ -25,6 +25,7 @@ from billing.money import fmt
 from bot import message_store as store
 from bot.channels import sms, web
 from bot.channels import telegram as tg
+from bot.escalation_notices import NOTIFY_INTERVAL_S, make_notifier
 from bot.outbound.sms import SmsSender
 from bot.outbound.telegram import TelegramSender, make_bot
 from bot.pipeline import Pipeline
@@ -54,6 +55,7 @@ def create_app(
     telegram_polling: bool = False,
     rasa_transport: httpx.AsyncBaseTransport | None = None,
     sweep_interval_s: float = 30.0,
+    notify_interval_s: float = NOTIFY_INTERVAL_S,
 ) -> FastAPI:
     """The gateway app. Senders are set up for the channels that are configured."""
     settings = settings or load_settings()
@@ -68,12 +70,15 @@ def create_app(
         senders["telegram"] = telegram_sender
     rasa = make_rasa_client(settings.rasa_url, settings.rasa_timeout_s, transport=rasa_transport)
     pipeline = Pipeline(settings, engine, rasa, senders, clock=clock)
+    notifier = make_notifier(settings, engine, telegram_sender, clock)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         background: list[asyncio.Task] = []
         stop = asyncio.Event()
         background.append(asyncio.create_task(pipeline.sweep_forever(sweep_interval_s)))
+        if notifier is not None:
+            background.append(asyncio.create_task(notifier.run_forever(notify_interval_s)))
         if telegram_sender is not None:
             if telegram_polling:
                 background.append(asyncio.create_task(tg.poll(telegram_sender.bot, pipeline, stop)))
@@ -100,6 +105,7 @@ def create_app(
     app.state.pipeline = pipeline
     app.state.engine = engine
     app.state.clock = clock
+    app.state.notifier = notifier
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     @app.get("/health")

@@ -40,6 +40,8 @@ class Settings:
     telegram_bot_token: str = _secret()
     telegram_webhook_secret: str = _secret()
     telegram_api_base_url: str = ""  # empty: Telegram's own API
+    # The representatives' Telegram group told of each new escalation; empty: no notices.
+    representatives_telegram_chat_id: str = ""
     rasa_jwt_secret: str = _secret()
     session_secret: str = _secret()
     statement_link_ttl_minutes: int = 1440  # how long a statement link in a reply stays valid

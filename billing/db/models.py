@@ -222,6 +222,9 @@ class Escalation(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     first_reply_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    # When the representatives' Telegram group was told (bot/escalation_notices.py; migration
+    # 0005_escalation_notify).
+    notified_at: Mapped[datetime | None]
 
 
 class AuditLog(Base):
