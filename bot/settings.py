@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from pathlib import Path
@@ -59,6 +60,18 @@ class Settings:
     reminder_cap_days: str = ""  # e.g. "7"
     reminder_review_age_days: str = ""  # e.g. "120"
     reminder_segments_per_second: str = ""  # e.g. "1" (US long code)
+    # The process tree (bot/supervisor.py load_profile). None or empty: the profile's default
+    # (embedded: 1 Rasa, 1 worker, tracker store on var/rasa-tracker.db, in-memory locks;
+    # production: 2 Rasa, 2 workers, PostgreSQL tracker store, Redis lock store).
+    rasa_instances: int | None = None
+    rasa_base_port: int = 5005  # Rasa instance i listens on rasa_base_port + i
+    gateway_workers: int | None = None
+    # sqlite:////abs/path or postgresql://...; redis://host:port/db (masked: may hold passwords)
+    rasa_tracker_store_url: str = _secret()
+    rasa_lock_store_url: str = _secret()
+    retention_days: int = 90  # transcripts and tracker events older than this are purged
+    reminder_interval_minutes: float = 15.0  # how often the supervisor runs reminders
+    retention_interval_hours: float = 24.0  # how often it runs retention
     chargemaster_path: str = str(ROOT / "data" / "chargemaster.csv")
     poverty_table_path: str = str(ROOT / "data" / "poverty_guidelines.csv")
 
@@ -72,18 +85,21 @@ class Settings:
         return f"Settings({', '.join(parts)})"
 
 
-def load_settings() -> Settings:
-    """Read every BILLBOT setting from the environment (names are the field names upper-cased)."""
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read every BILLBOT setting from the environment (names are the field names upper-cased);
+    `environ` replaces os.environ (tests)."""
+    env = os.environ if environ is None else environ
     values = {}
     for f in fields(Settings):
-        raw = os.environ.get(f.name.upper())
+        raw = env.get(f.name.upper())
         if raw is None or raw == "":
             continue
-        if f.type == "int":
+        kind = f.type.removesuffix(" | None")
+        if kind == "int":
             values[f.name] = int(raw)
-        elif f.type == "float":
+        elif kind == "float":
             values[f.name] = float(raw)
-        elif f.type == "Decimal":
+        elif kind == "Decimal":
             values[f.name] = Decimal(raw)
         else:
             values[f.name] = raw

@@ -16,7 +16,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from bot import processes
 from bot.processes import ManagedProcess, ProcessFailed, wait_healthy
-from bot.settings import ROOT, Settings
+from bot.settings import ROOT, Settings, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ VAR = ROOT / "var"
 
 @dataclass(frozen=True)
 class Profile:
-    """How the tree is laid out. Read from the environment by load_profile()."""
+    """How the tree is laid out. Made from the settings by load_profile()."""
 
     name: str
     rasa_instances: int = 1
@@ -54,28 +54,32 @@ class Profile:
         return self.lock_store_url or None
 
 
-def load_profile(name: str, environ: dict[str, str] | None = None) -> Profile:
+def load_profile(name: str, environ: Mapping[str, str] | None = None,
+                 settings: Settings | None = None) -> Profile:
     """embedded: one Rasa, one worker, Rasa's tracker store on a SQLite file under var/.
     production: RASA_INSTANCES Rasa instances (default 2) and GATEWAY_WORKERS workers
-    (default 2) over RASA_TRACKER_STORE_URL (PostgreSQL) and RASA_LOCK_STORE_URL (Redis)."""
-    env = os.environ if environ is None else environ
+    (default 2) over RASA_TRACKER_STORE_URL (PostgreSQL) and RASA_LOCK_STORE_URL (Redis).
+    Every variable is a Settings field; `settings` defaults to load_settings(environ)."""
     if name not in PROFILES:
         raise ValueError(f"unknown profile {name!r}: choose {' or '.join(PROFILES)}")
+    s = settings if settings is not None else load_settings(environ)
     production = name == "production"
-    tracker = env.get("RASA_TRACKER_STORE_URL") or (
+    tracker = s.rasa_tracker_store_url or (
         "postgresql://postgres@127.0.0.1:5432/rasa" if production
         else f"sqlite:///{VAR / 'rasa-tracker.db'}")
-    lock = env.get("RASA_LOCK_STORE_URL") or ("redis://127.0.0.1:6379/1" if production else "")
+    lock = s.rasa_lock_store_url or ("redis://127.0.0.1:6379/1" if production else "")
     profile = Profile(
         name=name,
-        rasa_instances=int(env.get("RASA_INSTANCES") or (2 if production else 1)),
-        rasa_base_port=int(env.get("RASA_BASE_PORT") or 5005),
-        gateway_workers=int(env.get("GATEWAY_WORKERS") or (2 if production else 1)),
+        rasa_instances=(2 if production else 1) if s.rasa_instances is None
+        else s.rasa_instances,
+        rasa_base_port=s.rasa_base_port,
+        gateway_workers=(2 if production else 1) if s.gateway_workers is None
+        else s.gateway_workers,
         tracker_store_url=tracker,
         lock_store_url=lock,
-        retention_days=int(env.get("RETENTION_DAYS") or 90),
-        reminder_interval_s=float(env.get("REMINDER_INTERVAL_MINUTES") or 15) * 60,
-        retention_interval_s=float(env.get("RETENTION_INTERVAL_HOURS") or 24) * 3600,
+        retention_days=s.retention_days,
+        reminder_interval_s=s.reminder_interval_minutes * 60,
+        retention_interval_s=s.retention_interval_hours * 3600,
     )
     if profile.rasa_instances < 1 or profile.gateway_workers < 1:
         raise ValueError("RASA_INSTANCES and GATEWAY_WORKERS must be at least 1")
@@ -231,14 +235,13 @@ def gateway_app():
     from bot.gateway import create_app
     from bot.logging import configure_logging
     from bot.observability import mount_observability
-    from bot.settings import load_settings
 
     settings = load_settings()
     configure_logging(settings)
     app = create_app(settings)
     mount_console(app, settings, app.state.engine)
     mount_observability(app, settings, app.state.engine,
-                        redis_url=os.environ.get("RASA_LOCK_STORE_URL") or None)
+                        redis_url=settings.rasa_lock_store_url or None)
     return app
 
 

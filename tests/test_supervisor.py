@@ -3,10 +3,12 @@ by uvicorn with several workers over several Rasa URLs, and stopping without orp
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,7 +17,7 @@ import pytest
 import yaml
 
 from bot.processes import free_port, wait_healthy
-from bot.settings import ROOT
+from bot.settings import ROOT, Settings, load_settings
 from bot.supervisor import (
     Job,
     Scheduler,
@@ -54,6 +56,40 @@ def test_production_profile_scales_out_on_postgresql_and_redis():
 def test_a_profile_that_cannot_scale_out_is_refused(env, message):
     with pytest.raises(ValueError, match=message):
         load_profile("production" if "RASA_LOCK_STORE_URL" in env else "embedded", env)
+
+
+def test_the_profile_comes_from_the_settings():
+    settings = Settings(rasa_instances=3, gateway_workers=2, rasa_base_port=6100,
+                        rasa_tracker_store_url="postgresql://rasa:pw@db.internal:5433/tracker",
+                        rasa_lock_store_url="redis://cache.internal:6380/2", retention_days=7,
+                        reminder_interval_minutes=2.5, retention_interval_hours=1.5)
+    p = load_profile("embedded", {"RASA_INSTANCES": "9"}, settings=settings)  # settings win
+    assert (p.rasa_instances, p.gateway_workers, p.rasa_base_port) == (3, 2, 6100)
+    assert p.tracker_store_url == "postgresql://rasa:pw@db.internal:5433/tracker"
+    assert p.lock_store_url == "redis://cache.internal:6380/2"
+    assert (p.retention_days, p.reminder_interval_s, p.retention_interval_s) == (7, 150.0, 5400.0)
+    assert "pw@" not in repr(settings) and "cache.internal" not in repr(settings)
+
+
+def test_every_process_tree_variable_is_a_setting_with_load_profiles_defaults():
+    env = {"RASA_BASE_PORT": "6000", "REMINDER_INTERVAL_MINUTES": "5",
+           "RETENTION_INTERVAL_HOURS": "12", "RETENTION_DAYS": "45", "GATEWAY_WORKERS": "3",
+           "RASA_INSTANCES": ""}
+    s = load_settings(env)
+    assert (s.rasa_base_port, s.reminder_interval_minutes, s.retention_interval_hours,
+            s.retention_days, s.gateway_workers, s.rasa_instances) == (6000, 5.0, 12.0, 45, 3, None)
+    p = load_profile("embedded", env)
+    assert (p.rasa_base_port, p.reminder_interval_s, p.retention_interval_s) == (6000, 300.0, 43200.0)
+    default = load_profile("production", {})
+    assert (default.rasa_instances, default.gateway_workers, default.rasa_base_port,
+            default.retention_days, default.reminder_interval_s,
+            default.retention_interval_s) == (2, 2, 5005, 90, 900.0, 86400.0)
+
+
+def test_env_example_lists_every_setting():
+    text = (ROOT / ".env.example").read_text()
+    listed = set(re.findall(r"^([A-Z][A-Z0-9_]*)=", text, re.MULTILINE))
+    assert {f.name.upper() for f in fields(Settings)} <= listed
 
 
 def test_several_instances_without_a_lock_store_are_refused():
