@@ -14,17 +14,11 @@ from pathlib import Path
 
 import httpx
 
+from bot.rasa_env import rasa_environ
 from bot.settings import ROOT
 
 RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
 ACTIONS_PACKAGE = "actions"
-RASA_ENV = {
-    "TF_CPP_MIN_LOG_LEVEL": "3",
-    "CUDA_VISIBLE_DEVICES": "",
-    "PYTHONHASHSEED": "0",
-    "RASA_TELEMETRY_ENABLED": "false",
-    "PYTHONWARNINGS": "ignore",
-}
 
 
 class ProcessFailed(RuntimeError):
@@ -128,8 +122,7 @@ def start_rasa(port: int, *, model: Path, action_url: str, work_dir: Path,
     model = Path(model).resolve()  # Rasa only loads a path that ends in .tar.gz, not a link
     cmd = [str(RASA_BIN), "run", "--model", str(model), "-i", "127.0.0.1", "-p", str(port),
            "--endpoints", str(endpoints), "--credentials", str(credentials)]
-    env = {**os.environ, **RASA_ENV}
-    env.pop("DATABASE_URL", None)  # Rasa never touches the patient database
+    env = rasa_environ()
     proc = _spawn("rasa", cmd, env, work_dir / "rasa.log", f"http://127.0.0.1:{port}")
     wait_healthy(proc, f"http://127.0.0.1:{port}/webhooks/rest/", timeout)
     return proc

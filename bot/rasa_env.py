@@ -24,6 +24,7 @@ NLU_TEST_FILE = ROOT / "data" / "nlu_test.yml"
 EVALUATE_SCRIPT = ROOT / "nlu" / "evaluate.py"
 
 # Quiet, offline and reproducible: no telemetry, no hub downloads, no GPU, fixed hash seed.
+RUNTIME_DIR = ROOT / "nlu" / "runtime"
 QUIET_ENV = {
     "TF_CPP_MIN_LOG_LEVEL": "3",
     "TF_ENABLE_ONEDNN_OPTS": "0",
@@ -43,6 +44,9 @@ def rasa_environ(base: dict[str, str] | None = None) -> dict[str, str]:
     """The environment for any process that runs in .venv-rasa."""
     env = dict(os.environ if base is None else base)
     env.update(QUIET_ENV)
+    # nlu/runtime/sitecustomize.py: Rasa's per-turn schema check, cached (see that module)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(RUNTIME_DIR), env.get("PYTHONPATH")) if p)
+    env.pop("DATABASE_URL", None)  # Rasa never touches the patient database
     return env
 
 

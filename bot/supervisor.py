@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 from bot import processes
 from bot.processes import ManagedProcess, ProcessFailed, wait_healthy
+from bot.rasa_env import rasa_environ
 from bot.settings import ROOT, Settings, load_settings
 
 log = logging.getLogger(__name__)
@@ -214,8 +215,7 @@ def start_rasa_instance(index: int, port: int, *, model: Path, endpoints: Path,
     --enable-api), so the gateway is Rasa's only caller."""
     cmd = [str(processes.RASA_BIN), "run", "--model", str(model), "-i", "127.0.0.1",
            "-p", str(port), "--endpoints", str(endpoints), "--credentials", str(credentials)]
-    env = {**os.environ, **processes.RASA_ENV, "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
-    env.pop("DATABASE_URL", None)  # Rasa never touches the patient database
+    env = rasa_environ()
     proc = spawn(f"rasa[{index}]", cmd, env, run_dir / f"rasa-{index}.log",
                  f"http://127.0.0.1:{port}")
     wait_healthy(proc, f"http://127.0.0.1:{port}/webhooks/rest/", timeout)

@@ -1,0 +1,57 @@
+"""Loaded by every Python process of .venv-rasa (bot.rasa_env puts this folder on PYTHONPATH).
+
+Rasa 3.6 checks every action server response with `jsonschema.validate(result, schema)`, which
+validates the *schema* against its metaschema again on every call: about 45% of Rasa's CPU per
+turn here (py-spy, docs/benchmarks.md). This keeps the same validation — same schema, same
+errors raised — but checks each schema once and reuses its validator.
+"""
+from __future__ import annotations
+
+try:
+    import jsonschema
+    from jsonschema.exceptions import best_match
+    from jsonschema.validators import validator_for
+except ImportError:  # not Rasa's environment: nothing to do
+    jsonschema = None
+
+if jsonschema is not None and not getattr(jsonschema, "_billbot_cached", False):
+    import json
+
+    _validators: dict[str, object] = {}  # by the schema's content: Rasa builds a new dict per call
+    _uncached_validate = jsonschema.validate
+
+    def validate(instance, schema, cls=None, *args, **kwargs):
+        if cls is not None or args or kwargs:
+            return _uncached_validate(instance, schema, cls, *args, **kwargs)
+        key = json.dumps(schema, sort_keys=True, default=repr)
+        validator = _validators.get(key)
+        if validator is None:
+            klass = validator_for(schema)
+            klass.check_schema(schema)
+            validator = _validators[key] = klass(schema)
+        error = best_match(validator.iter_errors(instance))
+        if error is not None:
+            raise error
+
+    jsonschema.validate = validate
+    jsonschema._billbot_cached = True
+
+# The embedded profile keeps Rasa's tracker store in a SQLite file. Rasa commits each turn's
+# events with a full fsync in rollback-journal mode: ~8% of a turn here. WAL with
+# synchronous=NORMAL stays crash-safe (a power cut may lose the last turn, never corrupt the
+# file). Only SQLite connections are touched; PostgreSQL (production) is not.
+try:
+    from sqlalchemy import event as _sa_event
+    from sqlalchemy.engine import Engine as _SaEngine
+except ImportError:
+    _SaEngine = None
+
+if _SaEngine is not None:
+
+    @_sa_event.listens_for(_SaEngine, "connect")
+    def _sqlite_wal(dbapi_connection, _record):
+        if type(dbapi_connection).__module__.startswith("sqlite3"):
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
