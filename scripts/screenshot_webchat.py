@@ -105,7 +105,7 @@ def screenshot_chat(url: str, out: Path, message: str) -> Path:
     chromium = chromium_path()
     if chromium is None:
         raise SystemExit("chromium is not installed (apt-get install -y chromium)")
-    with tempfile.TemporaryDirectory(prefix="billbot-chromium-") as profile:
+    with tempfile.TemporaryDirectory(prefix="billbot-chromium-", ignore_cleanup_errors=True) as profile:
         proc = subprocess.Popen([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
                                  "about:blank"], stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE, text=True)
@@ -150,6 +150,9 @@ def _wait(dt: DevTools, expression: str, timeout: float = 30) -> None:
 
 def take_screenshot(settings, out: Path, message: str = "Hi, what do I owe?") -> Path:
     """Start the gateway with these settings and screenshot its chat page."""
+    from billing.db.migrate import upgrade
+
+    upgrade(settings.database_url)
     with running_gateway(settings) as base:
         return screenshot_chat(base + "/chat", out, message)
 
