@@ -57,8 +57,8 @@ def gateway_sources(today: date):
     coverages = _csv(
         "account_number,payer,member_id,plan_name,deductible,deductible_met,coinsurance_percent,"
         "copay,out_of_pocket_max,out_of_pocket_met,effective_date,termination_date",
-        [f"A2001,Cigna,U987654321,Open Access Plus,2000.00,612.34,20,30.00,6000.00,1543.21,"
-         f"{d(300)},"],
+        [(f"A2001,Cigna,U987654321,Open Access Plus,2000.00,612.34,20,30.00,6000.00,1543.21,"
+          f"{d(300)},")],
     )
     ledger = _csv(
         "account_number,entry_id,posted_date,service_date,type,amount,cpt_code,description,"
@@ -186,11 +186,11 @@ def test_web_balance_to_the_cent_after_account_number_and_dob(gateway, assistant
 
 
 def test_web_refund_status_names_the_issued_refund_and_the_credit(gateway, assistant):
-    chat, reply = verified_web(gateway, IRIS, "where is my refund")
+    _, reply = verified_web(gateway, IRIS, "where is my refund")
     with assistant.db() as s:
         issued = snapshot(s, IRIS[0]).refunds[0]
         credit = balance(s, IRIS[0]).credit
-    assert credit == 187_66 + -100_00 - 25_00
+    assert credit == 187_66 - 100_00 - 25_00
     assert f"Refund of {fmt(issued.amount)}: issued, by check, sent {day(issued.issued_date)}" \
         in reply
     assert f"credit of {fmt(credit)}" in reply
