@@ -224,6 +224,19 @@ def record_opt_in(engine: Engine, phone: str, source: str, now: datetime) -> Non
         )
 
 
+def set_telegram_reminders(engine: Engine, chat_id: str, opted_out: bool, now: datetime) -> bool:
+    """STOP / START in a Telegram chat: reminders there stop or resume for every patient
+    linked to the chat. Returns whether the chat was opted out before."""
+    with Session(engine) as s, s.begin():
+        linked = select(Patient).where(Patient.telegram_chat_id == int(chat_id))
+        before = any(p.telegram_opted_out_at is not None for p in s.scalars(linked))
+        s.execute(
+            update(Patient).where(Patient.telegram_chat_id == int(chat_id))
+            .values(telegram_opted_out_at=now if opted_out else None)
+        )
+        return before
+
+
 def has_assigned_escalation(engine: Engine, sender_key: str) -> bool:
     with Session(engine) as s:
         return (

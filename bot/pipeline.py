@@ -103,6 +103,13 @@ class Replies:
             f"or call {self.s.clinic_phone}."
         )
 
+    def telegram_opted_out(self) -> str:
+        return (f"{self.s.clinic_name}: you will get no more reminders here. You can still ask "
+                "me about your bill any time. Send START to get reminders again.")
+
+    def telegram_opted_in(self) -> str:
+        return f"{self.s.clinic_name}: reminders are on again in this chat. Send STOP to end them."
+
     def text_only(self) -> str:
         return "I can only read text messages. Please type your question."
 
@@ -224,6 +231,10 @@ class Pipeline:
             handled = await self._sms_consent(m, user)
             if handled is not None:
                 return handled
+        if channel == "telegram":
+            handled = await self._telegram_consent(m, user)
+            if handled is not None:
+                return handled
         if not m.text.strip():
             sent = await self.deliver(m.sender_key, [self.replies.text_only()], reply_to=m.id)
             await self._finish(m, "answered")
@@ -270,6 +281,21 @@ class Pipeline:
             await self._finish(m, "answered")
             return sent
         return None
+
+    async def _telegram_consent(self, m: store.PendingMessage, chat_id: str) -> Sent | None:
+        """Telegram reminders end with "Reply STOP to opt out": STOP (and the other opt-out
+        words) stops reminders in this chat, START resumes them. The patient can still ask
+        the assistant anything; only reminders, which we send unasked, stop."""
+        consent = classify(m.text)  # a bare "yes" stays an answer to the assistant
+        if consent not in (Consent.OPT_OUT, Consent.OPT_IN):
+            return None
+        opt_out = consent is Consent.OPT_OUT
+        was_out = await self.db(store.set_telegram_reminders, chat_id, opt_out, self.clock.now())
+        if not opt_out and not was_out:
+            return None  # "start" in a chat never opted out: the assistant greets
+        await self._finish(m, "opt_out" if opt_out else "opt_in")
+        text = self.replies.telegram_opted_out() if opt_out else self.replies.telegram_opted_in()
+        return await self.deliver(m.sender_key, [text], reply_to=m.id)
 
     async def _unanswered(self, m: store.PendingMessage) -> Sent:
         channel, _ = channel_user_of(m.sender_key)

@@ -84,6 +84,8 @@ def test_not_yet_past_due_in_the_patients_own_date():
     ({"open_dispute": True}, "open dispute"),
     ({"active_plan": True}, "on a payment plan"),
     ({"preferred_channel": "telegram", "telegram_linked": False}, "no Telegram chat linked"),
+    ({"preferred_channel": "telegram", "telegram_linked": True, "telegram_opted_out": True},
+     "opted out of Telegram reminders (STOP)"),
     ({"timezone": "Mars/Olympus_Mons"}, "unknown time zone"),
 ])
 def test_never_sent(kw, reason):

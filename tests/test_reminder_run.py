@@ -207,6 +207,8 @@ def test_never_sent_without_consent_after_stop_in_dispute_or_on_a_plan(engine, t
         s.add(PaymentPlan(patient_id=old_plan.id, total_cents=12000, monthly_cents=4000,
                           months=3, start_date=date(2026, 1, 1), status="cancelled"))
         telegram_unlinked = overdue(s, channel="telegram")
+        telegram_stopped = overdue(s, channel="telegram", chat=880011)
+        telegram_stopped.telegram_opted_out_at = NOON - timedelta(days=2)
         ok = {resolved.phone, old_plan.phone}
     report = run(engine, twilio)
     assert set(texted(twilio)) == ok and len(twilio.sent) == 2
@@ -218,6 +220,7 @@ def test_never_sent_without_consent_after_stop_in_dispute_or_on_a_plan(engine, t
         disputed.account_number: "open dispute",
         planned.account_number: "on a payment plan",
         telegram_unlinked.account_number: "no Telegram chat linked",
+        telegram_stopped.account_number: "opted out of Telegram reminders (STOP)",
     }
 
 

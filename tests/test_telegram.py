@@ -133,3 +133,53 @@ def test_polling_mode_feeds_the_same_pipeline(settings, telegram_api, rasa):
         assert telegram_api.calls("deleteWebhook")
         assert telegram_api.calls("setWebhook") == []
         assert gw.messages("in")[0].external_id == "2001"
+
+
+def _patient_on_chat(engine, chat_id):
+    from datetime import date
+
+    from sqlalchemy.orm import Session
+
+    from billing.db.models import Patient
+
+    with Session(engine) as s, s.begin():
+        p = Patient(account_number="T100", first_name="Tess", last_name="Lee",
+                    date_of_birth=date(1980, 1, 2), telegram_chat_id=chat_id,
+                    preferred_channel="telegram")
+        s.add(p)
+        s.flush()
+        return p.id
+
+
+def _telegram_opted_out_at(engine, patient_id):
+    from sqlalchemy.orm import Session
+
+    from billing.db.models import Patient
+
+    with Session(engine) as s:
+        return s.get(Patient, patient_id).telegram_opted_out_at
+
+
+def test_stop_in_a_telegram_chat_ends_reminders_there_and_start_resumes_them(
+        settings, telegram_api, rasa):
+    with Gateway(settings) as gw:
+        pid = _patient_on_chat(gw.engine, CHAT)
+        post_update(gw, text_update(2001, CHAT, "STOP"))
+        gw.idle()
+        assert _telegram_opted_out_at(gw.engine, pid) is not None
+        assert rasa.received == []  # consent words never reach the assistant
+        [confirm] = telegram_api.calls("sendMessage")
+        assert "no more reminders" in confirm["text"]
+        # a bare "yes" is an answer to the assistant, never a re-subscription
+        post_update(gw, text_update(2002, CHAT, "yes"))
+        gw.idle()
+        assert [r["message"] for r in rasa.received] == ["yes"]
+        assert _telegram_opted_out_at(gw.engine, pid) is not None
+        post_update(gw, text_update(2003, CHAT, "START"))
+        gw.idle()
+        assert _telegram_opted_out_at(gw.engine, pid) is None
+        assert "reminders are on again" in telegram_api.calls("sendMessage")[-1]["text"]
+        # /start in a chat that never opted out is the assistant's greeting turn
+        post_update(gw, text_update(2004, CHAT, "/start"))
+        gw.idle()
+        assert [r["message"] for r in rasa.received] == ["yes", "start"]

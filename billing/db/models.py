@@ -36,6 +36,7 @@ class Patient(Base):
     sms_consent: Mapped[bool] = mapped_column(default=False)
     sms_consent_at: Mapped[datetime | None]
     sms_opted_out_at: Mapped[datetime | None]
+    telegram_opted_out_at: Mapped[datetime | None]  # STOP in the Telegram chat: no reminders there
     language: Mapped[str] = mapped_column(String(8), default="en")
     state: Mapped[str | None] = mapped_column(String(2))  # US state, for quiet-hour rules
     needs_review: Mapped[bool] = mapped_column(default=False)  # aged account flagged for a rep

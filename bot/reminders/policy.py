@@ -158,6 +158,7 @@ class Candidate:
     needs_review: bool
     oldest_due: date  # due date of the oldest amount still unpaid (credits pay oldest first)
     reminded_step: int | None = None  # highest step already in the outbox (any outcome)
+    telegram_opted_out: bool = False  # STOP sent in the linked Telegram chat
     last_contact_at: datetime | None = None  # last reminder sent (or possibly sent)
 
 
@@ -186,13 +187,22 @@ def choose_channel(c: Candidate) -> tuple[str | None, str]:
     sms_reason = _sms_blocker(c)
     if pref == "sms":
         return (None, sms_reason) if sms_reason else ("sms", "")
+    telegram_reason = _telegram_blocker(c)
     if pref == "telegram":
-        return ("telegram", "") if c.telegram_linked else (None, "no Telegram chat linked")
+        return (None, telegram_reason) if telegram_reason else ("telegram", "")
     if sms_reason is None:
         return "sms", ""
-    if c.telegram_linked:
+    if telegram_reason is None:
         return "telegram", ""
     return None, sms_reason
+
+
+def _telegram_blocker(c: Candidate) -> str | None:
+    if not c.telegram_linked:
+        return "no Telegram chat linked"
+    if c.telegram_opted_out:
+        return "opted out of Telegram reminders (STOP)"
+    return None
 
 
 def _sms_blocker(c: Candidate) -> str | None:

@@ -133,6 +133,7 @@ def candidates_query(now: datetime):
             p.c.sms_consent,
             opted_out.label("opted_out"),
             p.c.telegram_chat_id.is_not(None).label("telegram_linked"),
+            p.c.telegram_opted_out_at.is_not(None).label("telegram_opted_out"),
             p.c.timezone,
             p.c.state,
             exists().where(Dispute.patient_id == p.c.id, Dispute.status == "open")
@@ -174,6 +175,7 @@ def find_candidates(engine: Engine, now: datetime, batch: int = 5000) -> Iterato
                 sms_consent=bool(r.sms_consent),
                 sms_opted_out=bool(r.opted_out),
                 telegram_linked=bool(r.telegram_linked),
+                telegram_opted_out=bool(r.telegram_opted_out),
                 timezone=r.timezone,
                 state=r.state,
                 open_dispute=bool(r.open_dispute),
