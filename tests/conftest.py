@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from billing.db.engine import make_engine
@@ -23,7 +24,7 @@ def _pg_available() -> bool:
             pass
         eng.dispose()
         return True
-    except Exception:
+    except OperationalError:
         return False
 
 
