@@ -485,3 +485,27 @@ def test_telegram_patient_gets_the_reminder_in_their_linked_chat(engine, twilio)
         msg = s.get(Message, row.message_id)
     assert (msg.sender_key, msg.external_id) == ("tg:4242", row.provider_sid)
     assert p.id
+
+
+def test_an_account_paid_up_and_overdue_again_starts_the_cadence_again(engine, twilio):
+    with Session(engine) as s, s.begin():
+        p = overdue(s, days=95)  # $120.00 owed, 95 days past due: the day-90 step
+        pid, phone = p.id, p.phone
+    run(engine, twilio)
+    assert texted(twilio) == [phone]
+    with Session(engine) as s, s.begin():
+        p = s.get(Patient, pid)
+        add_line(s, p, "patient_payment", 12000, day=NOON.date())  # paid up
+        # a new visit, due 2 days before a run a month later
+        later = NOON + timedelta(days=30)
+        claim = f"CL{next(_seq)}"
+        add_line(s, p, "charge", 5000, claim=claim, status="adjudicated",
+                 day=later.date() - timedelta(days=20), due=later.date() - timedelta(days=2))
+    report = run(engine, twilio, now=later)
+    assert texted(twilio) == [phone, phone]  # the day-1 reminder of the new episode
+    [d] = [d for d in report.decisions if d.patient_id == pid]
+    assert (d.action, d.step) == ("send", 1)
+    assert [(r.step, r.status) for r in rows(engine)] == [(90, "sent"), (1, "sent")]
+    # and the same episode is still reminded once per step
+    run(engine, twilio, now=later + timedelta(days=1))
+    assert len(twilio.sent) == 2

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -33,6 +33,7 @@ class Planned:
     body: str
     not_before: datetime
     reason: str
+    episode: date  # due date of the oldest unpaid amount: a new one restarts the cadence
 
 
 def _insert(session: Session):
@@ -48,15 +49,16 @@ def write_planned(session: Session, planned: Iterable[Planned], now: datetime) -
     for p in planned:
         inserted = session.execute(
             _insert(session)
-            .values(patient_id=p.patient_id, step=p.step, channel=p.channel,
+            .values(patient_id=p.patient_id, episode=p.episode, step=p.step, channel=p.channel,
                     sender_key=p.sender_key, body=p.body, status="pending", reason=p.reason,
                     attempts=0, not_before=p.not_before, created_at=now, updated_at=now)
-            .on_conflict_do_nothing(index_elements=["patient_id", "step"])
+            .on_conflict_do_nothing(index_elements=["patient_id", "episode", "step"])
         ).rowcount
         if inserted:
             continue
         row = session.scalars(
             select(ReminderOutbox).where(ReminderOutbox.patient_id == p.patient_id,
+                                         ReminderOutbox.episode == p.episode,
                                          ReminderOutbox.step == p.step)
         ).one()
         if row.status in ("pending", "cancelled"):
@@ -67,10 +69,11 @@ def write_planned(session: Session, planned: Iterable[Planned], now: datetime) -
             row.updated_at = now
 
 
-def pending_rows(session: Session) -> list[tuple[int, int, int]]:
-    """(row id, patient id, step) of every pending row."""
+def pending_rows(session: Session) -> list[tuple[int, int, int, date]]:
+    """(row id, patient id, step, episode) of every pending row."""
     return [tuple(r) for r in session.execute(
-        select(ReminderOutbox.id, ReminderOutbox.patient_id, ReminderOutbox.step)
+        select(ReminderOutbox.id, ReminderOutbox.patient_id, ReminderOutbox.step,
+               ReminderOutbox.episode)
         .where(ReminderOutbox.status == "pending"))]
 
 

@@ -177,6 +177,7 @@ class Decision:
     not_before: datetime | None = None  # when it may go out (send: now)
     local_time: datetime | None = None  # not_before in the patient's zone
     flag_review: bool = False  # set Patient.needs_review now
+    episode: date | None = None  # the oldest unpaid amount's due date (the outbox key)
 
 
 def choose_channel(c: Candidate) -> tuple[str | None, str]:
@@ -219,7 +220,8 @@ def decide(c: Candidate, now: datetime, config: ReminderConfig) -> Decision:
     """What to do about one account at `now` (aware). Order: not yet due, dispute, plan,
     channel and consent, step already reminded, then the frequency cap and quiet hours, which
     defer (never drop) the reminder to the next instant both allow."""
-    base = {"patient_id": c.patient_id, "account_number": c.account_number}
+    base = {"patient_id": c.patient_id, "account_number": c.account_number,
+            "episode": c.oldest_due}
     tz = zone(c.timezone)
     if tz is None:
         return Decision(**base, action=SKIP, reason="unknown time zone")

@@ -1,7 +1,7 @@
 """The reminder outbox: one row per account and cadence step, so each reminder goes out once."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -22,11 +22,14 @@ STATUSES = ("pending", "sending", "sent", "failed", "unknown", "cancelled")
 class ReminderOutbox(Base):
     __tablename__ = "reminder_outbox"
     __table_args__ = (
-        UniqueConstraint("patient_id", "step", name="uq_reminder_outbox_patient_step"),
+        UniqueConstraint("patient_id", "episode", "step", name="uq_reminder_outbox_patient_step"),
         Index("ix_reminder_outbox_status_not_before", "status", "not_before"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    # The due date of the oldest unpaid amount when planned: an account paid up and overdue
+    # again later starts a new episode, and the cadence starts again for it.
+    episode: Mapped[date]
     step: Mapped[int]  # days past due of the cadence step (1, 15, 30, ...)
     channel: Mapped[str] = mapped_column(String(16))  # sms | telegram
     sender_key: Mapped[str] = mapped_column(String(120))  # the gateway's: 'sms:+1555...', 'tg:123'

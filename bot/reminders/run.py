@@ -11,7 +11,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import Engine, select, update
@@ -179,8 +179,8 @@ def run_reminders(settings, engine: Engine, now: datetime, dry_run: bool = False
     if not dry_run:
         with Session(engine) as s, s.begin():
             report.orphaned = outbox.orphan_stale_claims(s, now, config.stale_claim)
-            for row_id, pid, step in outbox.pending_rows(s):
-                pending_by_patient.setdefault(pid, []).append((row_id, step))
+            for row_id, pid, step, episode in outbox.pending_rows(s):
+                pending_by_patient.setdefault(pid, []).append((row_id, step, episode))
     planned: list[Decision] = []
     flagged: list[int] = []
     where: dict[int, tuple[str | None, str | None]] = {}
@@ -215,6 +215,10 @@ def run_reminders(settings, engine: Engine, now: datetime, dry_run: bool = False
     return report
 
 
+def _as_date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
 def _write(s: Session, planned: list[Decision], texts: dict[int, str],
            pending_by_patient: dict, seen_pending: dict, flagged: list[int],
            report: RunReport, now: datetime) -> None:
@@ -226,17 +230,17 @@ def _write(s: Session, planned: list[Decision], texts: dict[int, str],
         # transcript as the patient's replies.
         key = f"{CHANNEL_PREFIX[d.channel]}:{address}"
         rows.append(Planned(d.patient_id, d.step, d.channel, key,
-                            texts[d.step], d.not_before, d.reason))
+                            texts[d.step], d.not_before, d.reason, episode=d.episode))
     outbox.write_planned(s, rows, now)
     # Pending rows from earlier runs that are no longer what this run would send.
     for pid, pend in pending_by_patient.items():
         d = seen_pending.get(pid)
-        for row_id, step in pend:
+        for row_id, step, episode in pend:
             if d is None:
                 why = "no longer past due"
             elif d.action not in (SEND, DEFER):
                 why = d.reason
-            elif d.step != step:
+            elif d.step != step or d.episode != _as_date(episode):
                 why = f"superseded by step {d.step}"
             else:
                 continue

@@ -142,7 +142,9 @@ def candidates_query(now: datetime):
             .label("active_plan"),
             p.c.needs_review,
             pd.c.oldest_due,
-            select(func.max(ob.c.step)).where(ob.c.patient_id == p.c.id, ob.c.status.in_(DONE))
+            select(func.max(ob.c.step))
+            .where(ob.c.patient_id == p.c.id, ob.c.episode == pd.c.oldest_due,
+                   ob.c.status.in_(DONE))
             .scalar_subquery().label("reminded_step"),
             select(func.max(func.coalesce(ob.c.sent_at, ob.c.claimed_at)))
             .where(ob.c.patient_id == p.c.id, ob.c.status.in_(CONTACT))

@@ -20,6 +20,7 @@ def upgrade() -> None:
     op.create_table('reminder_outbox',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('patient_id', sa.Integer(), nullable=False),
+    sa.Column('episode', sa.Date(), nullable=False),
     sa.Column('step', sa.Integer(), nullable=False),
     sa.Column('channel', sa.String(length=16), nullable=False),
     sa.Column('sender_key', sa.String(length=120), nullable=False),
@@ -37,7 +38,7 @@ def upgrade() -> None:
     sa.Column('updated_at', billing.db.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['patient_id'], ['patients.id'], name=op.f('fk_reminder_outbox_patient_id_patients')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_reminder_outbox')),
-    sa.UniqueConstraint('patient_id', 'step', name='uq_reminder_outbox_patient_step')
+    sa.UniqueConstraint('patient_id', 'episode', 'step', name='uq_reminder_outbox_patient_step')
     )
     with op.batch_alter_table('reminder_outbox', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_reminder_outbox_provider_sid'), ['provider_sid'], unique=False)
