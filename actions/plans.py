@@ -25,10 +25,14 @@ from billing.requests import RequestError, create_plan
 FORM_SLOTS = ("plan_income", "plan_household", "plan_choice")
 
 
-def policy(turn: Turn) -> PlanPolicy:
-    s = turn.settings
+def plan_policy(s) -> PlanPolicy:
+    """The clinic's plan policy, from the PLAN_* settings."""
     return PlanPolicy(max_income_percent=s.plan_max_income_percent,
                       min_monthly=s.plan_min_monthly_cents, max_months=s.plan_max_months)
+
+
+def policy(turn: Turn) -> PlanPolicy:
+    return plan_policy(turn.settings)
 
 
 def offer_for(turn: Turn, account: AccountSnapshot, monthly_income: int) -> PlanOffer:

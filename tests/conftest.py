@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -40,23 +41,31 @@ def sqlite_url(tmp_path) -> str:
     return url
 
 
-@pytest.fixture
-def pg_url():
+@contextmanager
+def throwaway_pg_database(prefix: str = "billbot_t"):
+    """A new, empty PostgreSQL database (its URL), dropped afterwards; skips without PostgreSQL."""
     if not _PG:
         pytest.skip("PostgreSQL is not reachable")
-    name = f"billbot_t_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as c:
         c.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    upgrade(url)
-    yield url
-    from billing.db.engine import engine_for
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        from billing.db.engine import engine_for
 
-    engine_for.cache_clear()
-    with admin.connect() as c:
-        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+        engine_for.cache_clear()
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def pg_url():
+    with throwaway_pg_database() as url:
+        upgrade(url)
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -2,7 +2,6 @@
 and a dry run only counts."""
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,7 +13,6 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    create_engine,
     insert,
     select,
     text,
@@ -24,7 +22,7 @@ from sqlalchemy.orm import Session
 from bot.cli import main
 from bot.messaging_models import INBOUND, OUTBOUND, Message
 from bot.retention import cutoff_for, purge, purge_messages, purge_tracker_events
-from tests.conftest import _PG, PG_ADMIN_URL
+from tests.conftest import throwaway_pg_database
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -57,16 +55,8 @@ def tracker_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'rasa-tracker.db'}"
         return
-    if not _PG:
-        pytest.skip("PostgreSQL is not reachable")
-    name = f"billbot_rasa_t_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    with admin.connect() as c:
-        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with throwaway_pg_database("billbot_rasa_t") as url:
+        yield url.replace("postgresql+psycopg://", "postgresql://")  # as Rasa's config takes it
 
 
 def _fill_tracker(url: str, stamps: list[datetime]) -> None:

@@ -7,6 +7,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from actions.plans import plan_policy
 from billing.assistance import AssistancePolicy, load_poverty_table, screen
 from billing.chargemaster import estimate, load_chargemaster
 from billing.db.models import (
@@ -20,7 +21,7 @@ from billing.db.models import (
 )
 from billing.discrepancies import find_discrepancies
 from billing.money import fmt
-from billing.plans import PlanPolicy, add_months, plan_options
+from billing.plans import add_months, plan_options
 from billing.requests import add_business_days
 from bot.settings import Settings, load_settings
 from bot.statement_links import read_token
@@ -119,8 +120,7 @@ def test_payment_plan_options_choice_confirmation_and_schedule(assistant):
     with assistant.db() as s:
         b = balance(s, "A1003")
         patient_id = snapshot(s, "A1003").patient_id
-    policy = PlanPolicy(SETTINGS.plan_max_income_percent, SETTINGS.plan_min_monthly_cents,
-                        SETTINGS.plan_max_months)
+    policy = plan_policy(SETTINGS)
     offer = plan_options(b.due_now, 800000, add_months(assistant.today, 1), policy)
     assert len(offer.options) >= 2
     for n, option in enumerate(offer.options, 1):

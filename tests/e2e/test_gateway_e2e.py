@@ -11,12 +11,13 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from actions.plans import plan_policy
 from billing.assistance import AssistancePolicy, load_poverty_table, screen
 from billing.db.models import Dispute, Escalation, InsuranceChange, PaymentPlan, Verification
 from billing.discrepancies import find_discrepancies
 from billing.importer import import_sources, source_from_text
 from billing.money import fmt
-from billing.plans import PlanPolicy, add_months, plan_options
+from billing.plans import add_months, plan_options
 from bot.settings import Settings, load_settings
 from tests.doubles.twilio import TwilioDouble
 from tests.e2e.conftest import SESSION_SECRET
@@ -203,8 +204,7 @@ def test_web_payment_plan_options_choice_and_confirmed_schedule(gateway, assista
     with assistant.db() as s:
         b = balance(s, HAL[0])
     assert b.due_now == 1987_65
-    policy = PlanPolicy(SETTINGS.plan_max_income_percent, SETTINGS.plan_min_monthly_cents,
-                        SETTINGS.plan_max_months)
+    policy = plan_policy(SETTINGS)
     offer = plan_options(b.due_now, 800000, add_months(assistant.today, 1), policy)
     assert len(offer.options) >= 2
     for n, option in enumerate(offer.options, 1):

@@ -19,7 +19,7 @@ from bot.messaging_models import INBOUND, OUTBOUND, Message
 from bot.processes import free_port
 from bot.settings import ROOT, Settings
 from bot.supervisor import Supervisor, load_profile
-from tests.conftest import _PG, PG_ADMIN_URL
+from tests.conftest import throwaway_pg_database
 
 pytestmark = pytest.mark.e2e
 
@@ -33,16 +33,8 @@ TURNS = ("hi", "what do I owe", "can I pay in installments", "thanks", "is there
 @pytest.fixture
 def rasa_db():
     """A throwaway PostgreSQL database for Rasa's tracker store."""
-    if not _PG:
-        pytest.skip("PostgreSQL is not reachable")
-    name = f"billbot_rasa_e2e_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(text(f'CREATE DATABASE "{name}"'))
-    yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-    with admin.connect() as c:
-        c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with throwaway_pg_database("billbot_rasa_e2e") as url:
+        yield url.replace("postgresql+psycopg://", "postgresql://")  # as Rasa's config takes it
 
 
 @pytest.fixture
