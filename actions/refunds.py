@@ -10,7 +10,8 @@ from actions.base import AccountAction, Turn
 from billing.accounts import AccountSnapshot
 from billing.balances import compute_balance
 from billing.ledger import RefundStatus
-from billing.requests import RequestError, add_business_days, expected_refund_date, request_refund
+from billing.promises import add_business_days, expected_refund_date
+from billing.requests import RequestError, request_refund
 
 OPEN = (RefundStatus.REQUESTED, RefundStatus.APPROVED)
 

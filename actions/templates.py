@@ -188,19 +188,28 @@ def balance(first_name: str, due_now: Cents, due_date: date | None, pending: Cen
 
 def visit_line(service_date: date | None, description: str, charge: Cents, insurance_paid: Cents,
                adjustments: Cents, patient_paid: Cents, remaining: Cents,
-               pending: Cents) -> str:
+               pending: Cents, refunded: Cents = 0, moved: Cents = 0) -> str:
+    """One visit, so that charged - paid - adjustments + refunded + moved = owed (or pending)."""
     parts = [f"{day(service_date)} {description}: charged {fmt(charge)}"]
-    if pending > 0:
-        parts.append(f"waiting on insurance ({fmt(pending)})")
-    else:
-        if insurance_paid:
-            parts.append(f"insurance paid {fmt(insurance_paid)}")
-        if adjustments:
-            parts.append(f"adjustments {fmt(adjustments)}")
+    if insurance_paid:
+        parts.append(f"insurance paid {fmt(insurance_paid)}")
+    if adjustments:
+        parts.append(f"adjustments {fmt(adjustments)}")
     if patient_paid:
         parts.append(f"you paid {fmt(patient_paid)}")
-    parts.append(f"you owe {fmt(remaining)}")
+    if refunded:
+        parts.append(f"refunded to you {fmt(refunded)}")
+    if moved:
+        parts.append(f"{fmt(moved)} extra moved to your other visits or credit")
+    if pending > 0:
+        parts.append(f"waiting on insurance {fmt(pending)}")
+    else:
+        parts.append(f"you owe {fmt(remaining)}")
     return ", ".join(parts) + "."
+
+
+def refunded_beyond_credit_line(amount: Cents) -> str:
+    return f"Refunded to you beyond your credit, due now: {fmt(amount)}."
 
 
 def no_visits() -> str:

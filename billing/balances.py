@@ -1,6 +1,8 @@
 """What a patient owes: the account total, what is due now, what waits on insurance, per visit.
 
-Pure rules over ledger LineItems (no I/O). Amounts are integer cents.
+Pure rules over ledger LineItems (no I/O). Amounts are integer cents. Money not tied to a visit
+is applied by the one allocation rule (billing.allocation), so the visits' remaining amounts
+always add up to what is due now.
 """
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
+from billing.allocation import TRANSFER, Applied, OpenShare, Source, allocate
 from billing.ledger import ClaimStatus, EntryType, LineItem
 from billing.money import Cents
 
@@ -32,24 +35,35 @@ _STATUS_ORDER = (
 
 @dataclass(frozen=True)
 class VisitLine:
-    """One claim (or one charge without a claim id), itemised."""
+    """One claim (or one charge without a claim id), itemised after allocation.
+
+    For a visit not pending insurance:
+        charge - insurance_paid - adjustments - patient_paid + refunded + overpaid = remaining
+    and for a pending one the same left side is pending_insurance.
+    """
 
     claim_id: str | None
     service_date: date | None
     description: str  # e.g. "Office visit (99213)"; several lines joined with "; "
     provider: str | None
     claim_status: ClaimStatus | None
-    entry_ids: tuple[str, ...]  # charges first, then the lines applied to them, in ledger order
+    lines: tuple[LineItem, ...]  # its own lines: charges first, then those carrying its claim
     charge: Cents
-    insurance_paid: Cents
-    adjustments: Cents  # insurance contractual + patient adjustments on the claim
-    patient_share: Cents  # charge - insurance_paid - insurance adjustments (0 while pending)
-    patient_paid: Cents
-    remaining: Cents  # what the patient still owes on it (0 while pending, never negative)
+    insurance_paid: Cents  # on the claim, plus any insurer money applied from the account
+    adjustments: Cents  # contractual + patient adjustments, on the claim and from the account
+    patient_share: Cents  # charge - the claim's insurance payments and contractual adjustment
+    patient_paid: Cents  # on the claim, plus account-level payments applied to it
+    remaining: Cents  # what the patient still owes on it after allocation (0 while pending)
     pending_insurance: Cents  # amount awaiting adjudication on it (0 unless pending)
     due_date: date | None  # earliest due date on its charge lines
-
     insurance_adjustments: Cents = 0  # the insurer's contractual write-off on the claim
+    refunded: Cents = 0  # refunds posted against this claim
+    overpaid: Cents = 0  # its own lines paid beyond what it needed: moved to the account's pool
+    applied: tuple[Applied, ...] = ()  # account-level money applied to it, in posting order
+
+    @property
+    def entry_ids(self) -> tuple[str, ...]:
+        return tuple(i.entry_id for i in self.lines)
 
     @property
     def allowed(self) -> Cents:
@@ -57,24 +71,20 @@ class VisitLine:
         return self.charge - self.insurance_adjustments
 
     @property
-    def net(self) -> Cents:
-        """This visit's contribution to the account total (negative when overpaid)."""
-        return self.charge - self.insurance_paid - self.adjustments - self.patient_paid
-
-    @property
-    def overpaid(self) -> Cents:
-        """Patient money on this visit beyond what it needed: it is account credit."""
-        return max(0, -self.net)
+    def from_account(self) -> Cents:
+        return sum(a.amount for a in self.applied)
 
 
 @dataclass(frozen=True)
 class Balance:
+    """total = due_now + pending_insurance - credit, always."""
+
     total: Cents  # charges - payments - adjustments + refunds (negative = credit)
-    due_now: Cents  # max(0, total - pending_insurance)
+    due_now: Cents  # the visits' remaining amounts + refunded_beyond_credit
     pending_insurance: Cents
-    credit: Cents  # max(0, -total)
-    unapplied_payments: Cents  # patient payments not tied to any visit on the account
-    due_date: date | None  # earliest due date among visits with remaining > 0
+    credit: Cents  # money on the account that no open share needs (held while claims pend)
+    refunded_beyond_credit: Cents  # refunds with no payment left to return: owed again, now
+    due_date: date | None  # the oldest due date still open after allocation
     visits: tuple[VisitLine, ...]  # ordered by service date (undated last)
 
     def visit(self, claim_id: str) -> VisitLine | None:
@@ -97,40 +107,86 @@ def _distinct(values: Iterable[str]) -> list[str]:
     return list(seen)
 
 
-def _visit(key_claim: str | None, charges: list[LineItem], applied: list[LineItem]) -> VisitLine:
-    def total(kind: EntryType) -> Cents:
-        return sum(i.amount for i in applied if i.type is kind)
+@dataclass(frozen=True)
+class _Own:
+    """A visit from its own lines alone, before allocation."""
 
-    charge = sum(c.amount for c in charges)
-    ins_paid = total(EntryType.INSURANCE_PAYMENT)
-    ins_adj = total(EntryType.INSURANCE_ADJUSTMENT)
-    pat_adj = total(EntryType.PATIENT_ADJUSTMENT)
-    pat_paid = total(EntryType.PATIENT_PAYMENT)
-    statuses = {c.claim_status for c in charges if c.claim_status is not None}
-    status = next((s for s in _STATUS_ORDER if s in statuses), None)
-    outstanding = charge - ins_paid - ins_adj - pat_adj - pat_paid
-    pending = status is ClaimStatus.PENDING
-    share = 0 if pending else charge - ins_paid - ins_adj
-    providers = _distinct(c.provider for c in charges if c.provider)
-    dates = [c.service_date for c in charges if c.service_date]
-    dues = [c.due_date for c in charges if c.due_date]
+    key: str
+    charges: list[LineItem]
+    claim_lines: list[LineItem]
+
+    def total(self, kind: EntryType) -> Cents:
+        return sum(i.amount for i in self.claim_lines if i.type is kind)
+
+    @property
+    def status(self) -> ClaimStatus | None:
+        statuses = {c.claim_status for c in self.charges if c.claim_status is not None}
+        return next((s for s in _STATUS_ORDER if s in statuses), None)
+
+    @property
+    def net(self) -> Cents:
+        return (sum(c.amount for c in self.charges) + self.total(EntryType.REFUND)
+                - sum(self.total(k) for k in _CREDITS))
+
+    @property
+    def due_date(self) -> date | None:
+        dues = [c.due_date for c in self.charges if c.due_date]
+        return min(dues) if dues else None
+
+    @property
+    def service_date(self) -> date | None:
+        dates = [c.service_date for c in self.charges if c.service_date]
+        return min(dates) if dates else None
+
+    def overpayment(self) -> Source | None:
+        if self.net >= 0:
+            return None
+        last = max((i for i in self.claim_lines if i.type in _CREDITS),
+                   key=lambda i: (i.posted_date, i.entry_id))
+        return Source(last.entry_id, TRANSFER, last.posted_date, -self.net, from_visit=self.key)
+
+
+_CREDITS = (EntryType.INSURANCE_PAYMENT, EntryType.INSURANCE_ADJUSTMENT,
+            EntryType.PATIENT_PAYMENT, EntryType.PATIENT_ADJUSTMENT)
+
+
+def _visit(own: _Own, applied: tuple[Applied, ...]) -> VisitLine:
+    def from_account(*kinds: str) -> Cents:
+        return sum(a.amount for a in applied if a.kind in kinds)
+
+    charge = sum(c.amount for c in own.charges)
+    ins_paid = own.total(EntryType.INSURANCE_PAYMENT)
+    ins_adj = own.total(EntryType.INSURANCE_ADJUSTMENT)
+    pending = own.status is ClaimStatus.PENDING
+    net = own.net
+    providers = _distinct(c.provider for c in own.charges if c.provider)
     return VisitLine(
-        claim_id=key_claim,
-        service_date=min(dates) if dates else None,
-        description="; ".join(_distinct(_label(c) for c in charges)),
+        claim_id=None if own.key.startswith("#") else own.key,
+        service_date=own.service_date,
+        description="; ".join(_distinct(_label(c) for c in own.charges)),
         provider=", ".join(providers) if providers else None,
-        claim_status=status,
-        entry_ids=tuple(i.entry_id for i in [*charges, *applied]),
+        claim_status=own.status,
+        lines=(*own.charges, *own.claim_lines),
         charge=charge,
-        insurance_paid=ins_paid,
-        adjustments=ins_adj + pat_adj,
-        patient_share=share,
-        patient_paid=pat_paid,
-        remaining=0 if pending else max(0, outstanding),
-        pending_insurance=max(0, outstanding) if pending else 0,
-        due_date=min(dues) if dues else None,
+        insurance_paid=ins_paid + from_account(EntryType.INSURANCE_PAYMENT),
+        adjustments=ins_adj + own.total(EntryType.PATIENT_ADJUSTMENT)
+        + from_account(EntryType.INSURANCE_ADJUSTMENT, EntryType.PATIENT_ADJUSTMENT),
+        patient_share=0 if pending else charge - ins_paid - ins_adj,
+        patient_paid=own.total(EntryType.PATIENT_PAYMENT)
+        + from_account(EntryType.PATIENT_PAYMENT, TRANSFER),
+        remaining=0 if pending else max(0, net) - sum(a.amount for a in applied),
+        pending_insurance=max(0, net) if pending else 0,
+        due_date=own.due_date,
         insurance_adjustments=ins_adj,
+        refunded=own.total(EntryType.REFUND),
+        overpaid=max(0, -net),
+        applied=applied,
     )
+
+
+def visit_key(item: LineItem) -> str:
+    """A charge's visit: its claim, else the line itself (the same key the reminder SQL uses)."""
+    return item.claim_id or f"#{item.entry_id}"
 
 
 def _order(v: VisitLine) -> tuple:
@@ -138,44 +194,45 @@ def _order(v: VisitLine) -> tuple:
 
 
 def compute_balance(items: Iterable[LineItem]) -> Balance:
-    """Group the ledger into visits and total it.
+    """Group the ledger into visits, allocate the money not tied to one, and total it.
 
     Charges sharing a claim_id form one visit; a charge without one is a visit of its own.
-    Payments and adjustments carrying the claim_id of a visit apply to it; the rest are
-    unapplied (they still count in the account total).
+    Lines carrying the claim_id of a visit apply to it; the rest go through billing.allocation.
     """
     items = list(items)
-    charges: dict[str, list[LineItem]] = {}
+    own: dict[str, _Own] = {}
     for it in items:
         if it.type is EntryType.CHARGE:
-            charges.setdefault(it.claim_id or f"\0{it.entry_id}", []).append(it)
-    applied: dict[str, list[LineItem]] = {key: [] for key in charges}
-    unapplied_payments = 0
+            key = visit_key(it)
+            own.setdefault(key, _Own(key, [], [])).charges.append(it)
+    sources: list[Source] = []
+    refunds: list[tuple[Cents, date]] = []
     for it in items:
-        if it.type in (EntryType.CHARGE, EntryType.REFUND):
+        if it.type is EntryType.CHARGE:
             continue
-        if it.claim_id and it.claim_id in charges:
-            applied[it.claim_id].append(it)
-        elif it.type is EntryType.PATIENT_PAYMENT:
-            unapplied_payments += it.amount
-    visits = tuple(
-        sorted(
-            (
-                _visit(None if key.startswith("\0") else key, lines, applied[key])
-                for key, lines in charges.items()
-            ),
-            key=_order,
-        )
-    )
-    total = account_total(items)
-    pending = sum(v.pending_insurance for v in visits)
+        if it.claim_id and it.claim_id in own:
+            own[it.claim_id].claim_lines.append(it)
+        elif it.type is EntryType.REFUND:
+            refunds.append((it.amount, it.posted_date))
+        else:
+            sources.append(Source(it.entry_id, it.type.value, it.posted_date, it.amount))
+    shares = []
+    for o in own.values():
+        if o.status is not ClaimStatus.PENDING and o.net > 0:
+            shares.append(OpenShare(o.key, o.net, o.due_date, o.service_date))
+        if (moved := o.overpayment()) is not None:
+            sources.append(moved)
+    allocation = allocate(shares, sources, refunds)
+    visits = tuple(sorted((_visit(o, allocation.applied.get(o.key, ())) for o in own.values()),
+                          key=_order))
+    remaining = sum(v.remaining for v in visits)
     dues = [v.due_date for v in visits if v.remaining > 0 and v.due_date]
     return Balance(
-        total=total,
-        due_now=max(0, total - pending),
-        pending_insurance=pending,
-        credit=max(0, -total),
-        unapplied_payments=unapplied_payments,
+        total=account_total(items),
+        due_now=remaining + allocation.refunded_beyond_credit,
+        pending_insurance=sum(v.pending_insurance for v in visits),
+        credit=allocation.credit,
+        refunded_beyond_credit=allocation.refunded_beyond_credit,
         due_date=min(dues) if dues else None,
         visits=visits,
     )

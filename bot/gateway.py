@@ -19,6 +19,7 @@ from telegram.error import TelegramError
 
 from billing.accounts import UnknownAccount, load_snapshot
 from billing.balances import compute_balance
+from billing.explanation import explain
 from billing.clock import Clock
 from billing.db.engine import make_engine
 from billing.money import fmt
@@ -218,6 +219,7 @@ def create_app(
         resp = templates.TemplateResponse(
             request, "statement.html",
             {"s": settings, "snap": snapshot, "bal": balance,
+             "explained": explain(balance, snapshot.items),
              "generated": clock.now().strftime("%Y-%m-%d %H:%M UTC")},
             headers=_NO_STORE,
         )

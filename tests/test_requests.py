@@ -6,13 +6,12 @@ from sqlalchemy import select
 
 from billing.db.models import DisputeItem, Escalation, LedgerEntry, RefundEvent
 from billing.ledger import RefundRecord, RefundStatus
+from billing.promises import add_business_days, expected_refund_date
 from billing.requests import (
     PlanExists,
     RequestError,
-    add_business_days,
     create_plan,
     escalate,
-    expected_refund_date,
     open_dispute,
     record_insurance_change,
     request_refund,

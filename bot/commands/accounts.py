@@ -69,8 +69,8 @@ def format_balance(account_number: str, b: Balance) -> list[str]:
         f"Pending insurance:   {fmt(b.pending_insurance)}",
         f"Credit:              {fmt(b.credit)}",
     ]
-    if b.unapplied_payments:
-        out.append(f"Unapplied payments:  {fmt(b.unapplied_payments)}")
+    if b.refunded_beyond_credit:
+        out.append(f"Refunded beyond credit (due now): {fmt(b.refunded_beyond_credit)}")
     return out
 
 

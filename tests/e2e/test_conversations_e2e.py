@@ -22,7 +22,7 @@ from billing.db.models import (
 from billing.discrepancies import find_discrepancies
 from billing.money import fmt
 from billing.plans import add_months, plan_options
-from billing.requests import add_business_days
+from billing.promises import add_business_days
 from bot.settings import Settings, load_settings
 from bot.statement_links import read_token
 from tests.e2e.clinic import (
