@@ -2,6 +2,7 @@
 recent visits, estimates from the price list; and a new payer recorded for a representative."""
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
@@ -12,8 +13,10 @@ from actions.base import AccountAction, BillbotAction, Turn, run_action
 from actions.forms import leave_form, wants_to_stop
 from actions.parsing import find_member_id, guess_payer
 from billing.accounts import AccountSnapshot
-from billing.balances import compute_balance
+from billing.balances import Balance, VisitLine, compute_balance
 from billing.chargemaster import estimate, load_chargemaster
+from billing.ledger import ClaimStatus
+from billing.promises import expected_claim_decision
 from billing.requests import RequestError, record_insurance_change
 
 RECENT_VISITS = 3
@@ -39,9 +42,11 @@ class InsuranceCoverage(AccountAction):
                                         coverage.member_id[-4:], coverage.deductible,
                                         coverage.deductible_met, coverage.out_of_pocket_max,
                                         coverage.out_of_pocket_met))
-        visits = [v for v in compute_balance(account.items).visits
+        balance = compute_balance(account.items)
+        visits = [v for v in balance.visits
                   if v.claim_status and v.claim_status.value != "self_pay"]
-        claims = [t.claim_line(v.service_date, v.description, v.claim_status.value)
+        claims = [t.claim_line(v.service_date, v.description, v.claim_status.value,
+                               _late_decision(balance, v, turn))
                   for v in visits[-RECENT_VISITS:]]
         if claims:
             turn.say(t.chunk(["Recent claims:"] + claims))
@@ -54,6 +59,14 @@ class InsuranceCoverage(AccountAction):
         elif service:
             turn.say(t.no_estimate(service))
         return []
+
+
+def _late_decision(balance: Balance, visit: VisitLine, turn: Turn) -> date | None:
+    """When a pending claim's decision was expected, if that date has passed."""
+    if visit.claim_status is not ClaimStatus.PENDING or not visit.claim_id:
+        return None
+    expected = expected_claim_decision(balance, visit.claim_id, turn.settings.claim_decision_days)
+    return expected if expected and expected < turn.now.date() else None
 
 
 class UpdateInsurance(AccountAction):

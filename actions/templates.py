@@ -244,12 +244,19 @@ def make_payment(due_now: Cents, link: str, methods: str) -> list[str]:
 
 
 # Refunds
-def refund_line(amount: Cents, status: str, method: str | None, expected: date | None) -> str:
+def refund_line(amount: Cents, status: str, method: str | None, expected: date | None,
+                requested: date | None = None, late: bool = False) -> str:
     text = f"Refund of {fmt(amount)}: {status}"
+    if late and requested:
+        text += f" {day(requested)}"
     if method:
         text += f", by {method}"
     if status == "issued" and expected:
         text += f", sent {day(expected)}"
+    elif late and expected:
+        return (text + f". It is late: we expected it by {day(expected)}. Our billing team has "
+                "it on their list of late items and will follow up; reply AGENT to talk to a "
+                "person now.")
     elif expected:
         text += f", expected by {day(expected)}"
     return text + "."
@@ -289,7 +296,13 @@ def dispute_opened(reference: str) -> str:
             "or NO.")
 
 
-def dispute_already_open(reference: str) -> str:
+def dispute_already_open(reference: str, late_since: date | None = None) -> str:
+    """late_since: the date by which an answer was expected, when it has passed."""
+    if late_since:
+        return (f"Your dispute case {reference} is still open: we expected to answer it by "
+                f"{day(late_since)}, and we're sorry it is late. It is on our billing team's "
+                "list of late items. Would you like a person from billing to contact you? "
+                "Reply YES or NO.")
     return (f"Your dispute case {reference} is already open and being reviewed. Would you like "
             "a person from billing to contact you? Reply YES or NO.")
 
@@ -398,10 +411,17 @@ def no_coverage() -> str:
             "insurance details.")
 
 
-def claim_line(service_date: date | None, description: str, status: str) -> str:
+def claim_line(service_date: date | None, description: str, status: str,
+               late_since: date | None = None) -> str:
+    """late_since: the date by which the insurer's decision was expected, when it has passed."""
     words = {"pending": "waiting on insurance", "adjudicated": "processed by insurance",
              "denied": "denied by insurance", "self_pay": "self-pay"}
-    return f"{day(service_date)} {description}: {words.get(status, status)}."
+    text = f"{day(service_date)} {description}: {words.get(status, status)}"
+    if late_since:
+        return (text + f", longer than usual (we expected a decision by {day(late_since)}). "
+                "Our billing team is following up with your insurer; you don't owe it until "
+                "they decide.")
+    return text + "."
 
 
 def estimate(description: str, price: Cents, patient_total: Cents, insured: bool) -> str:

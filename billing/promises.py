@@ -27,6 +27,13 @@ class PromisePolicy:
     claim_decision_days: int = 45  # claim posted to the insurer's decision (prompt-pay laws)
     dispute_review_days: int = 30  # dispute opened to an answer
 
+    @classmethod
+    def from_settings(cls, settings: object) -> PromisePolicy:
+        """From the app's settings (REFUND_BUSINESS_DAYS, CLAIM_DECISION_DAYS,
+        DISPUTE_REVIEW_DAYS); read by name so the core imports nothing of the app."""
+        return cls(**{name: getattr(settings, name) for name in
+                      ("refund_business_days", "claim_decision_days", "dispute_review_days")})
+
 
 @dataclass(frozen=True)
 class OpenCase:

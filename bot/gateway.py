@@ -19,9 +19,9 @@ from telegram.error import TelegramError
 
 from billing.accounts import UnknownAccount, load_snapshot
 from billing.balances import compute_balance
-from billing.explanation import explain
 from billing.clock import Clock
 from billing.db.engine import make_engine
+from billing.explanation import explain
 from billing.money import fmt
 from bot import message_store as store
 from bot.channels import sms, web
