@@ -20,6 +20,7 @@ from billing.ledger import (
     RefundStatus,
 )
 from billing.money import Cents, fmt
+from billing.price_lists import ClinicPrices
 
 KINDS = (
     "duplicate_charge",
@@ -27,6 +28,11 @@ KINDS = (
     "billed_while_pending",
     "share_above_terms",
     "credit_not_refunded",
+    # representatives only (billing.coding_checks):
+    "code_not_on_chargemaster",
+    "price_differs",
+    "payer_underpayment",
+    "insurance_paid_short",
 )
 
 
@@ -36,6 +42,8 @@ class Finding:
     entry_ids: tuple[str, ...]
     amount: Cents
     summary: str  # plain words, no markdown, no patient name
+    # False: the clinic's or the payer's problem, for a representative, never told to the patient
+    for_patient: bool = True
 
 
 def _day(d: date | None) -> str:
@@ -205,14 +213,25 @@ def find_discrepancies(
     items: Iterable[LineItem],
     coverages: Sequence[CoverageTerms],
     refunds: Sequence[RefundRecord],
+    *,
+    clinic: ClinicPrices | None = None,
 ) -> list[Finding]:
-    """Every finding on the account, in the order of KINDS."""
+    """Every finding on the account, in the order of KINDS.
+
+    Given the clinic's own price list and contracts (clinic), the representative's checks
+    of billing.coding_checks are added; the patient-facing path leaves it out.
+    """
     items = list(items)
     balance = compute_balance(items)
-    return [
+    found = [
         *duplicate_charges(items),
         *unapplied_payment(items, balance),
         *billed_while_pending(items, balance),
         *share_above_terms(items, balance, coverages),
         *credit_not_refunded(items, balance, refunds),
     ]
+    if clinic is not None:
+        from billing.coding_checks import clinic_checks  # imports Finding from here
+
+        found += clinic_checks(items, coverages, clinic)
+    return found
