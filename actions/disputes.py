@@ -22,7 +22,9 @@ class DisputeCharge(AccountAction):
         if account.open_disputes:
             turn.say(t.dispute_already_open(account.open_disputes[0].reference))
             return [SlotSet("offer", "human_dispute")]
-        findings = find_discrepancies(account.items, account.coverages, account.refunds)
+        # Only what concerns the patient: the clinic's and payers' problems are a representative's.
+        findings = [f for f in find_discrepancies(account.items, account.coverages, account.refunds)
+                    if f.for_patient]
         if findings:
             turn.say(t.dispute_findings([f.summary for f in findings]))
             entry_ids = [e for f in findings for e in f.entry_ids]

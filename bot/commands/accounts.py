@@ -18,6 +18,7 @@ from billing.db.engine import database_url, make_engine
 from billing.db.models import LedgerEntry
 from billing.discrepancies import find_discrepancies
 from billing.money import fmt
+from billing.price_list_store import load_clinic_prices
 from bot.settings import load_settings
 
 
@@ -83,6 +84,7 @@ def format_aging(title: str, a: Aging) -> list[str]:
 
 
 def _with_account(args, body) -> int:
+    """Print body(snapshot, session) for the named account, audited."""
     engine = make_engine(database_url())
     try:
         with Session(engine) as session, session.begin():
@@ -92,7 +94,8 @@ def _with_account(args, body) -> int:
                 return 1
             snap = load_snapshot(session, patient.id)
             audit.record(session, "cli", f"view_{args.command}", patient.id)
-            for text in body(snap):
+            lines = body(snap, session)
+            for text in lines:
                 print(text)
             return 0
     finally:
@@ -100,7 +103,7 @@ def _with_account(args, body) -> int:
 
 
 def _balance(args) -> int:
-    return _with_account(args, lambda s: format_balance(s.account_number, compute_balance(s.items)))
+    return _with_account(args, lambda s, _: format_balance(s.account_number, compute_balance(s.items)))
 
 
 def _today(args) -> date:
@@ -110,7 +113,7 @@ def _today(args) -> date:
 def _aging(args) -> int:
     today = _today(args)
     if args.account:
-        return _with_account(args, lambda s: format_aging(
+        return _with_account(args, lambda s, _: format_aging(
             f"Aging of account {s.account_number} as of {today.isoformat()}",
             age_account(s.items, today)))
     engine = make_engine(database_url())
@@ -135,13 +138,17 @@ def _aging(args) -> int:
 
 
 def _discrepancies(args) -> int:
-    def body(s):
-        found = find_discrepancies(s.items, s.coverages, s.refunds)
+    """Every finding, the representative-only ones (the clinic's price list and contracts)
+    marked as such: this command is for a billing representative."""
+    def body(s, session):
+        found = find_discrepancies(s.items, s.coverages, s.refunds,
+                                   clinic=load_clinic_prices(session))
         if not found:
             return [f"Account {s.account_number}: no discrepancies found"]
         out = [f"Account {s.account_number}: {len(found)} finding(s)"]
         for f in found:
-            out.append(f"- {f.kind}: {fmt(f.amount)} [{', '.join(f.entry_ids)}]")
+            who = "" if f.for_patient else " (representative only)"
+            out.append(f"- {f.kind}: {fmt(f.amount)} [{', '.join(f.entry_ids)}]{who}")
             out.append(f"  {f.summary}")
         return out
 
