@@ -431,15 +431,19 @@ def _check_fee_periods(session: Session, recs: list[Rec], errors: Errors) -> dic
     for r in recs:
         after[fee_key(r.values)] = (_rate(r.values), r)
     source = dict(after.values())
+    reported: set[int] = set()
     for earlier, later in overlapping(source):
         first, second = source[earlier], source[later]
         if first is None and second is None:
             continue
-        # Reported on an imported row (the later line when both are), naming the other.
+        # Reported once per imported row (the later line when both are), naming the other.
         if second is None or (first is not None and first.line > second.line):
             bad, other, other_rec = first, later, second
         else:
             bad, other, other_rec = second, earlier, first
+        if id(bad) in reported:
+            continue
+        reported.add(id(bad))
         where = (f"{other_rec.file}:{other_rec.line}" if other_rec is not None
                  else f"the stored rate from {other.effective_date.isoformat()}")
         errors.add(bad.file, bad.line,
