@@ -1,5 +1,6 @@
 """The verified account beside a conversation: balance, visits, plan, refunds, disputes,
-coverage and pending insurance changes, read once per page as plain values."""
+coverage, pending insurance changes and the billing checks' findings (the representative's
+own included), read once per page as plain values."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,6 +12,8 @@ from sqlalchemy.orm import Session
 from billing.accounts import AccountSnapshot, load_snapshot
 from billing.balances import Balance, compute_balance
 from billing.db.models import InsuranceChange, Patient
+from billing.discrepancies import Finding, find_discrepancies
+from billing.price_list_store import load_clinic_prices
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,7 @@ class AccountSummary:
     last_name: str
     active_coverages: tuple
     pending_changes: tuple[PendingChange, ...]
+    findings: tuple[Finding, ...] = ()  # every check, against the clinic's price list too
 
     @property
     def requested_refunds(self):
@@ -47,4 +51,6 @@ def account_summary(session: Session, patient_id: int, today: date) -> AccountSu
         last_name=patient.last_name,
         active_coverages=tuple(c for c in snap.coverages if c.active_on(today)),
         pending_changes=tuple(PendingChange(c.id, c.payer, c.member_id) for c in changes),
+        findings=tuple(find_discrepancies(snap.items, snap.coverages, snap.refunds,
+                                          clinic=load_clinic_prices(session))),
     )
