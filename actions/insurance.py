@@ -16,6 +16,7 @@ from billing.accounts import AccountSnapshot
 from billing.balances import Balance, VisitLine, compute_balance
 from billing.chargemaster import estimate, load_chargemaster
 from billing.ledger import ClaimStatus
+from billing.price_list_store import load_clinic_chargemaster
 from billing.promises import expected_claim_decision
 from billing.requests import RequestError, record_insurance_change
 
@@ -51,8 +52,9 @@ class InsuranceCoverage(AccountAction):
         if claims:
             turn.say(t.chunk(["Recent claims:"] + claims))
         service = turn.entity("service")
-        found = estimate(prices(turn.settings.chargemaster_path), service or turn.text,
-                         coverage, today)
+        # The clinic's own imported price list when it has one; else the shipped (demo) one.
+        price_list = load_clinic_chargemaster(turn.session) or prices(turn.settings.chargemaster_path)
+        found = estimate(price_list, service or turn.text, coverage, today)
         if found is not None:
             turn.say(t.estimate(found.entry.description, found.entry.price,
                                 found.responsibility.patient_total, coverage is not None))

@@ -26,6 +26,11 @@ KINDS = (
     "billed_while_pending",
     "share_above_terms",
     "credit_not_refunded",
+    # representatives only (billing.coding_checks):
+    "code_not_on_chargemaster",
+    "price_differs",
+    "payer_underpayment",
+    "insurance_paid_short",
 )
 
 
@@ -190,7 +195,9 @@ def find_discrepancies(
     coverages: Sequence[CoverageTerms],
     refunds: Sequence[RefundRecord],
 ) -> list[Finding]:
-    """Every finding on the account, in the order of KINDS."""
+    """Every finding of these checks on the account, in the order of KINDS. The checks against
+    the clinic's price list and contracts (billing.coding_checks) and the late promises
+    (billing.promises) join them in billing.findings.account_findings."""
     items = list(items)
     balance = compute_balance(items)
     return [

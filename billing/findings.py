@@ -1,6 +1,7 @@
 """Every finding on an account in one list: the billing checks (billing.discrepancies), the
-promises that have passed (billing.promises); and the representatives' worklist of accounts
-with open findings, largest amount at stake first."""
+checks against the clinic's price list and contracts (billing.coding_checks), the promises
+that have passed (billing.promises); and the representatives' worklist of accounts with open
+findings, largest amount at stake first. A patient is only ever told those with for_patient."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -12,17 +13,22 @@ from sqlalchemy.orm import Session
 
 from billing.accounts import AccountSnapshot, load_snapshot
 from billing.balances import compute_balance
+from billing.coding_checks import clinic_checks
 from billing.db.models import Patient
 from billing.discrepancies import Finding, find_discrepancies
 from billing.money import Cents
+from billing.price_list_store import load_clinic_prices
+from billing.price_lists import ClinicPrices
 from billing.promises import OpenCase, PromisePolicy, late_promises
 
 
-def account_findings(snap: AccountSnapshot, policy: PromisePolicy, today: date) -> list[Finding]:
-    """The checks, then the late promises; for_patient tells which a patient may be told."""
+def account_findings(snap: AccountSnapshot, clinic: ClinicPrices, policy: PromisePolicy,
+                     today: date) -> list[Finding]:
+    """The account's checks, the clinic's, then the late promises."""
     cases = [OpenCase(d.reference, d.opened_at.date(), d.amount) for d in snap.open_disputes]
     return [
         *find_discrepancies(snap.items, snap.coverages, snap.refunds),
+        *clinic_checks(list(snap.items), list(snap.coverages), clinic),
         *late_promises(compute_balance(snap.items), snap.refunds, cases, policy, today),
     ]
 
@@ -45,10 +51,11 @@ def _patients(session: Session, batch: int = 500) -> Iterator[int]:
 
 def worklist(session: Session, policy: PromisePolicy, today: date) -> list[WorkItem]:
     """Accounts with at least one finding, largest amount at stake first (then account)."""
+    clinic = load_clinic_prices(session)
     items = []
     for pid in list(_patients(session)):
         snap = load_snapshot(session, pid)
-        found = account_findings(snap, policy, today)
+        found = account_findings(snap, clinic, policy, today)
         if found:
             items.append(WorkItem(pid, snap.account_number, tuple(found)))
     return sorted(items, key=lambda w: (-w.at_stake, w.account_number))

@@ -1,4 +1,5 @@
-"""billbot import DIR | FILE...: load a practice-management CSV export, all or nothing."""
+"""billbot import DIR | FILE...: load a practice-management CSV export and the clinic's price
+list and contracts, all or nothing."""
 from __future__ import annotations
 
 import sys
@@ -13,7 +14,8 @@ from billing.importer import ImportFailed, import_sources, sources_from_paths
 def register(sub) -> None:
     p = sub.add_parser(
         "import",
-        help="import patients.csv, coverages.csv, ledger.csv, refunds.csv (a directory or files)",
+        help="import patients, coverages, ledger, refunds, chargemaster, fee_schedules CSV files "
+             "(a directory or files)",
     )
     p.add_argument("paths", nargs="+", type=Path, metavar="DIR_OR_FILE")
     p.set_defaults(func=_import)
