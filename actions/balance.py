@@ -8,8 +8,8 @@ from rasa_sdk.events import SlotSet
 from actions import templates as t
 from actions.base import AccountAction, Turn
 from billing.accounts import AccountSnapshot
-from billing.balances import Balance, compute_balance
-from bot.statement_links import StatementLinksDisabled, statement_url
+from billing.core.balances import Balance, compute_balance
+from clinic.statement_links import StatementLinksDisabled, statement_url
 
 
 def visit_lines(balance: Balance) -> list[str]:

@@ -19,7 +19,7 @@ from actions import templates as t
 from actions.parsing import clean
 from billing import audit
 from billing.accounts import AccountSnapshot, load_snapshot
-from billing.clock import Clock
+from billing.core.clock import Clock
 from billing.db.engine import database_url, engine_for
 from billing.requests import escalate
 from billing.verification import (
@@ -28,8 +28,8 @@ from billing.verification import (
     current_verified_patient,
     locked_until,
 )
-from bot.office_hours import away_notice
-from bot.settings import Settings, load_settings
+from clinic.office_hours import away_notice
+from clinic.settings import Settings, load_settings
 
 FRUSTRATION_WORDS = re.compile(
     r"\b(fuck\w*|shit\w*|damn\w*|crap|wtf|ridiculous|outrageous|unacceptable|scam\w*|"

@@ -8,10 +8,10 @@ from rasa_sdk.events import SlotSet
 from actions import templates as t
 from actions.base import AccountAction, Turn
 from billing.accounts import AccountSnapshot
-from billing.balances import compute_balance
-from billing.discrepancies import find_discrepancies
-from billing.ledger import EntryType
-from billing.promises import OpenCase, expected_dispute_answer
+from billing.core.balances import compute_balance
+from billing.core.discrepancies import find_discrepancies
+from billing.core.ledger import EntryType
+from billing.core.promises import OpenCase, expected_dispute_answer
 from billing.requests import open_dispute
 
 

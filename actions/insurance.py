@@ -13,11 +13,11 @@ from actions.base import AccountAction, BillbotAction, Turn, run_action
 from actions.forms import leave_form, wants_to_stop
 from actions.parsing import find_member_id, guess_payer
 from billing.accounts import AccountSnapshot
-from billing.balances import Balance, VisitLine, compute_balance
-from billing.chargemaster import estimate, load_chargemaster
-from billing.ledger import ClaimStatus
+from billing.core.balances import Balance, VisitLine, compute_balance
+from billing.core.chargemaster import estimate, load_chargemaster
+from billing.core.ledger import ClaimStatus
+from billing.core.promises import expected_claim_decision
 from billing.price_list_store import load_clinic_chargemaster
-from billing.promises import expected_claim_decision
 from billing.requests import RequestError, record_insurance_change
 
 RECENT_VISITS = 3

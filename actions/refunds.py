@@ -8,9 +8,9 @@ from rasa_sdk.events import SlotSet
 from actions import templates as t
 from actions.base import AccountAction, Turn
 from billing.accounts import AccountSnapshot
-from billing.balances import compute_balance
-from billing.ledger import RefundStatus
-from billing.promises import add_business_days, expected_refund_date, refund_is_late
+from billing.core.balances import compute_balance
+from billing.core.ledger import RefundStatus
+from billing.core.promises import add_business_days, expected_refund_date, refund_is_late
 from billing.requests import RequestError, request_refund
 
 OPEN = (RefundStatus.REQUESTED, RefundStatus.APPROVED)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from billing.money import Cents, fmt
+from billing.core.money import Cents, fmt
 
 SMS_CHUNK = 320  # two SMS segments: long lists are cut between lines, never inside one
 
@@ -128,7 +128,7 @@ def verification_failed(tries_left: int) -> str:
 
 def _then(text: str, away: str | None) -> str:
     """A reply that hands the patient to a person, with when one will answer if the office
-    is closed now (bot.office_hours.away_notice)."""
+    is closed now (clinic.office_hours.away_notice)."""
     return f"{text} {away}" if away else text
 
 

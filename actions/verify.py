@@ -10,7 +10,7 @@ from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
 from actions import templates as t
 from actions.base import BillbotAction, Turn, run_action
 from actions.forms import wants_to_stop
-from billing.dates import find_date_of_birth
+from billing.core.dates import find_date_of_birth
 from billing.db.models import Patient
 from billing.verification import (
     MAX_FAILURES,

@@ -1,6 +1,6 @@
-"""Every finding on an account in one list: the billing checks (billing.discrepancies), the
-checks against the clinic's price list and contracts (billing.coding_checks), the promises
-that have passed (billing.promises); and the representatives' worklist of accounts with open
+"""Every finding on an account in one list: the billing checks (billing.core.discrepancies), the
+checks against the clinic's price list and contracts (billing.core.coding_checks), the promises
+that have passed (billing.core.promises); and the representatives' worklist of accounts with open
 findings, largest amount at stake first. A patient is only ever told those with for_patient."""
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billing.accounts import AccountSnapshot, load_snapshot
-from billing.balances import compute_balance
-from billing.coding_checks import clinic_checks
+from billing.core.balances import compute_balance
+from billing.core.coding_checks import clinic_checks
+from billing.core.discrepancies import Finding, find_discrepancies
+from billing.core.money import Cents
+from billing.core.price_lists import ClinicPrices
+from billing.core.promises import OpenCase, PromisePolicy, late_promises
 from billing.db.models import Patient
-from billing.discrepancies import Finding, find_discrepancies
-from billing.money import Cents
 from billing.price_list_store import load_clinic_prices
-from billing.price_lists import ClinicPrices
-from billing.promises import OpenCase, PromisePolicy, late_promises
 
 
 def account_findings(snap: AccountSnapshot, clinic: ClinicPrices, policy: PromisePolicy,

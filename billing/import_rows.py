@@ -14,10 +14,10 @@ from zoneinfo import available_timezones
 
 import phonenumbers
 
-from billing.chargemaster import CPT_CODE
-from billing.ledger import ClaimStatus, EntryType, RefundStatus
-from billing.money import MoneyError, parse_amount
-from billing.price_lists import payer_key
+from billing.core.chargemaster import CPT_CODE
+from billing.core.ledger import ClaimStatus, EntryType, RefundStatus
+from billing.core.money import MoneyError, parse_amount
+from billing.core.price_lists import payer_key
 
 ACCOUNT_KINDS = ("patients", "coverages", "ledger", "refunds")
 PRICE_KINDS = ("chargemaster", "fee_schedules")  # the clinic's price list and payer contracts

@@ -19,7 +19,9 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from billing import audit
-from billing.clock import utcnow
+from billing.core.clock import utcnow
+from billing.core.ledger import EntryType
+from billing.core.price_lists import ContractRate, overlapping
 from billing.db.models import (
     ChargemasterItem,
     Coverage,
@@ -39,8 +41,6 @@ from billing.import_rows import (  # noqa: F401 - COLUMNS, KINDS, MAX_ERRORS, Im
     fee_key,
     parse_sources,
 )
-from billing.ledger import EntryType
-from billing.price_lists import ContractRate, overlapping
 
 # The export has no approval date: an approval is dated at the request.
 REFUND_PATHS = {

@@ -8,9 +8,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from billing.chargemaster import PriceEntry
+from billing.core.chargemaster import PriceEntry
+from billing.core.price_lists import ClinicPrices, ContractRate, FeeSchedule
 from billing.db.models import ChargemasterItem, FeeScheduleRate
-from billing.price_lists import ClinicPrices, ContractRate, FeeSchedule
 
 
 def load_clinic_chargemaster(session: Session) -> dict[str, PriceEntry]:
@@ -33,5 +33,5 @@ def load_fee_schedule(session: Session) -> FeeSchedule:
 
 
 def load_clinic_prices(session: Session) -> ClinicPrices:
-    """What the representative's checks run against (billing.coding_checks)."""
+    """What the representative's checks run against (billing.core.coding_checks)."""
     return ClinicPrices(load_clinic_chargemaster(session), load_fee_schedule(session))

@@ -10,6 +10,8 @@ from datetime import UTC, date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from billing.core.ledger import RefundStatus
+from billing.core.money import Cents
 from billing.db.models import (
     Dispute,
     DisputeItem,
@@ -21,8 +23,6 @@ from billing.db.models import (
     Refund,
     RefundEvent,
 )
-from billing.ledger import RefundStatus
-from billing.money import Cents
 
 ESCALATION_PRIORITY = {
     "verification_locked": 1,

@@ -18,11 +18,11 @@ from telegram import Update
 from telegram.error import TelegramError
 
 from billing.accounts import UnknownAccount, load_snapshot
-from billing.balances import compute_balance
-from billing.clock import Clock
+from billing.core.balances import compute_balance
+from billing.core.clock import Clock
+from billing.core.explanation import explain
+from billing.core.money import fmt
 from billing.db.engine import make_engine
-from billing.explanation import explain
-from billing.money import fmt
 from bot import message_store as store
 from bot.channels import sms, web
 from bot.channels import telegram as tg
@@ -31,8 +31,8 @@ from bot.outbound.sms import SmsSender
 from bot.outbound.telegram import TelegramSender, make_bot
 from bot.pipeline import Pipeline
 from bot.rasa_pool import make_rasa_client
-from bot.settings import Settings, load_settings
-from bot.statement_links import read_token
+from clinic.settings import Settings, load_settings
+from clinic.statement_links import read_token
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from billing.db import all_models
 from billing.db.engine import make_engine
+from bot import all_models
 
 config = context.config
 target_metadata = all_models.Base.metadata

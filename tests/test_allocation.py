@@ -1,4 +1,4 @@
-"""The allocation rule (billing.allocation via billing.balances): hand cases from a payment
+"""The allocation rule (billing.core.allocation via billing.core.balances): hand cases from a payment
 poster's day, and properties over generated ledgers."""
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from datetime import date, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billing.aging import age_account
-from billing.balances import compute_balance
-from billing.discrepancies import find_discrepancies
-from billing.explanation import explain
-from billing.ledger import ClaimStatus, EntryType, LineItem
+from billing.core.aging import age_account
+from billing.core.balances import compute_balance
+from billing.core.discrepancies import find_discrepancies
+from billing.core.explanation import explain
+from billing.core.ledger import ClaimStatus, EntryType, LineItem
 from tests.ledger_builders import charge, ins_adj, ins_paid, paid, pat_adj, refund
 
 SELF = ClaimStatus.SELF_PAY

@@ -12,13 +12,13 @@ from sqlalchemy.orm import Session
 
 from actions.balance import visit_lines
 from billing.accounts import find_by_account_number, load_snapshot
-from billing.aging import age_account
-from billing.balances import compute_balance
+from billing.core.aging import age_account
+from billing.core.balances import compute_balance
+from billing.core.explanation import explain
+from billing.core.promises import PromisePolicy
 from billing.db.engine import make_engine
-from billing.explanation import explain
 from billing.findings import account_findings
 from billing.price_list_store import load_clinic_prices
-from billing.promises import PromisePolicy
 from bot.cli import main
 from bot.reminders.select import past_due_query
 
@@ -87,8 +87,8 @@ def test_every_figure_on_the_export_agrees_with_the_hand_arithmetic(db_url, monk
     assert explained["C501"] == (
         "Office visit, established patient (99214) on May 20, 2026: the charge was $250.00.",
         "Your insurance paid $160.00.",
-        "Your insurer's contract with us took $50.00 off (a contractual discount you don't "
-        "owe).",
+        ("Your insurer's contract with us took $50.00 off (a contractual discount you don't "
+         "owe)."),
         "You paid $40.00 on Jun 15, 2026.",
         "Nothing is left to pay on it.",
     )

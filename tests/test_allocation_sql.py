@@ -1,5 +1,5 @@
 """The reminder SQL states the allocation rule for speed; here it is held to the Python rule
-(billing.balances) on generated ledgers, on SQLite and on PostgreSQL: every account's oldest
+(billing.core.balances) on generated ledgers, on SQLite and on PostgreSQL: every account's oldest
 open due date and the set of accounts past due at several cutoffs agree."""
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from billing.accounts import line_item
-from billing.balances import compute_balance
+from billing.core.balances import compute_balance
+from billing.core.ledger import ClaimStatus, EntryType
 from billing.db.models import LedgerEntry
-from billing.ledger import ClaimStatus, EntryType
 from bot.reminders.select import past_due_query
 from tests.dialogue_factories import add_patient
 

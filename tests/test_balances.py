@@ -6,9 +6,9 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billing.aging import age_account
-from billing.balances import account_total, compute_balance
-from billing.ledger import ClaimStatus, EntryType, LineItem
+from billing.core.aging import age_account
+from billing.core.balances import account_total, compute_balance
+from billing.core.ledger import ClaimStatus, EntryType, LineItem
 from tests.ledger_builders import charge, ins_adj, ins_paid, paid, pat_adj, refund
 
 

@@ -16,10 +16,10 @@ from actions.base import Turn
 from actions.disputes import DisputeCharge
 from actions.insurance import InsuranceCoverage
 from billing.accounts import find_by_account_number, load_snapshot
+from billing.core.discrepancies import Finding
 from billing.db.engine import make_engine
-from billing.discrepancies import Finding
 from billing.importer import import_sources, sources_from_paths
-from bot.settings import Settings
+from clinic.settings import Settings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NOW = datetime(2024, 6, 30, 15, 0, tzinfo=UTC)

@@ -9,12 +9,12 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billing.chargemaster import PriceEntry
-from billing.coding_checks import KINDS, clinic_checks
-from billing.discrepancies import find_discrepancies
-from billing.insurance import patient_responsibility
-from billing.ledger import ClaimStatus, CoverageTerms
-from billing.price_lists import ClinicPrices, ContractRate, FeeSchedule
+from billing.core.chargemaster import PriceEntry
+from billing.core.coding_checks import KINDS, clinic_checks
+from billing.core.discrepancies import find_discrepancies
+from billing.core.insurance import patient_responsibility
+from billing.core.ledger import ClaimStatus, CoverageTerms
+from billing.core.price_lists import ClinicPrices, ContractRate, FeeSchedule
 from tests.ledger_builders import charge, coverage, ins_adj, ins_paid
 
 DAY = date(2025, 3, 3)

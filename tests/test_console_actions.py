@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billing.accounts import load_items
-from billing.balances import compute_balance
+from billing.core.balances import compute_balance
 from billing.db.models import (
     AuditLog,
     ChargemasterItem,

@@ -4,9 +4,9 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from billing import coding_checks
-from billing.discrepancies import KINDS, find_discrepancies
-from billing.ledger import ClaimStatus, RefundRecord, RefundStatus
+from billing.core import coding_checks
+from billing.core.discrepancies import KINDS, find_discrepancies
+from billing.core.ledger import ClaimStatus, RefundRecord, RefundStatus
 from tests.ledger_builders import charge, coverage, ins_adj, ins_paid, paid, refund
 
 SELF = ClaimStatus.SELF_PAY

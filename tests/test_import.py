@@ -10,11 +10,11 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from billing.accounts import find_by_account_number, find_by_phone, load_snapshot
-from billing.aging import age_account, practice_aging
-from billing.balances import compute_balance
+from billing.core.aging import age_account, practice_aging
+from billing.core.balances import compute_balance
+from billing.core.discrepancies import find_discrepancies
 from billing.db.engine import make_engine
 from billing.db.models import Patient, Refund
-from billing.discrepancies import find_discrepancies
 from bot.cli import main
 
 FIXTURE = Path(__file__).parent / "fixtures" / "clinic_small"

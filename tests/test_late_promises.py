@@ -15,13 +15,13 @@ from actions.disputes import DisputeCharge
 from actions.insurance import InsuranceCoverage
 from actions.refunds import RefundStatusAction
 from billing.accounts import find_by_account_number, load_snapshot
-from billing.balances import compute_balance
+from billing.core.balances import compute_balance
+from billing.core.ledger import RefundRecord, RefundStatus
+from billing.core.promises import OpenCase, PromisePolicy, late_promises
 from billing.db.engine import make_engine
 from billing.importer import import_sources, sources_from_paths
-from billing.ledger import RefundRecord, RefundStatus
-from billing.promises import OpenCase, PromisePolicy, late_promises
 from billing.requests import open_dispute
-from bot.settings import Settings
+from clinic.settings import Settings
 
 FIXTURE = Path(__file__).parent / "fixtures" / "clinic_alloc"
 SENDER = "web:6f0c1d2e-3a4b-4c5d-8e9f-0a1b2c3d4e5f"

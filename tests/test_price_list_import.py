@@ -11,11 +11,11 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from billing.accounts import find_by_account_number, load_snapshot
+from billing.core.coding_checks import KINDS as CLINIC_KINDS
+from billing.core.promises import PromisePolicy
 from billing.db.engine import make_engine
-from billing.coding_checks import KINDS as CLINIC_KINDS
 from billing.findings import account_findings
 from billing.price_list_store import load_clinic_prices
-from billing.promises import PromisePolicy
 from bot.cli import main
 
 TODAY = date(2024, 6, 30)

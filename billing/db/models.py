@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from billing.clock import utcnow
+from billing.core.clock import utcnow
 from billing.db.base import Base
 
 

@@ -11,16 +11,16 @@ from sqlalchemy.orm import Session
 from billing import audit
 from billing.accounts import find_by_account_number as _find
 from billing.accounts import line_item, load_snapshot
-from billing.aging import BUCKETS, Aging, age_account, practice_aging
-from billing.balances import Balance, compute_balance
-from billing.clock import Clock
+from billing.core.aging import BUCKETS, Aging, age_account, practice_aging
+from billing.core.balances import Balance, compute_balance
+from billing.core.clock import Clock
+from billing.core.money import fmt
+from billing.core.promises import PromisePolicy
 from billing.db.engine import database_url, make_engine
 from billing.db.models import LedgerEntry
 from billing.findings import account_findings
-from billing.money import fmt
 from billing.price_list_store import load_clinic_prices
-from billing.promises import PromisePolicy
-from bot.settings import load_settings
+from clinic.settings import load_settings
 
 
 def register(sub) -> None:

@@ -10,12 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billing.accounts import AccountSnapshot, load_snapshot
-from billing.balances import Balance, compute_balance
+from billing.core.balances import Balance, compute_balance
+from billing.core.discrepancies import Finding
+from billing.core.promises import PromisePolicy
 from billing.db.models import InsuranceChange, Patient
-from billing.discrepancies import Finding
 from billing.findings import account_findings
 from billing.price_list_store import load_clinic_prices
-from billing.promises import PromisePolicy
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from billing import audit
 from billing.accounts import UnknownAccount
-from billing.aging import BUCKETS
-from billing.clock import Clock
+from billing.core.aging import BUCKETS
+from billing.core.clock import Clock
+from billing.core.promises import PromisePolicy
 from billing.findings import worklist
-from billing.promises import PromisePolicy
 from bot.console import action_views, dashboard, live, queue, summary, transcript
 from bot.console.auth import Identity, InvalidLogin, csrf_ok, log_in, log_out
 from bot.console.web import (
@@ -32,7 +32,7 @@ from bot.console.web import (
     new_login_csrf,
     safe_next,
 )
-from bot.office_hours import is_open, next_opening, when_text
+from clinic.office_hours import is_open, next_opening, when_text
 
 router = APIRouter(prefix=PREFIX)
 QUEUE_ERRORS = {

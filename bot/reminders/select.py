@@ -1,7 +1,7 @@
 """The SQL that finds accounts with a patient balance past due, aggregated in the database
 (never a ledger loaded into Python), with everything the policy needs to decide about each.
 
-It states billing.allocation's rule in SQL, for speed: charges sharing a claim form a visit;
+It states billing.core.allocation's rule in SQL, for speed: charges sharing a claim form a visit;
 lines carrying that claim apply to it; a visit pending insurance owes nothing yet; money tied
 to no visit and every visit's overpayment, net of refunds, form the pool, which pays off the
 open shares oldest first (due date, none last; then service date; then visit key). A visit
@@ -18,8 +18,8 @@ from datetime import UTC, date, datetime
 from sqlalchemy import Engine, and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
+from billing.core.ledger import ClaimStatus, EntryType
 from billing.db.models import Dispute, LedgerEntry, Patient, PaymentPlan
-from billing.ledger import ClaimStatus, EntryType
 from bot.messaging_models import SmsOptOut
 from bot.reminders.policy import Candidate
 from bot.reminders.reminders_models import ReminderOutbox
@@ -91,7 +91,7 @@ def past_due_query(cutoff: date):
             v.c.paused,
             v.c.owed,
             func.sum(v.c.pool_in).over(partition_by=v.c.patient_id).label("pool"),
-            # allocation order (billing.allocation.allocation_order): oldest first
+            # allocation order (billing.core.allocation.allocation_order): oldest first
             func.sum(v.c.owed).over(
                 partition_by=v.c.patient_id,
                 order_by=(v.c.due.is_(None), v.c.due, v.c.served.is_(None), v.c.served,

@@ -8,8 +8,12 @@ import pytest
 from sqlalchemy import select
 
 from actions.plans import plan_policy
-from billing.assistance import AssistancePolicy, load_poverty_table, screen
-from billing.chargemaster import estimate, load_chargemaster
+from billing.core.assistance import AssistancePolicy, load_poverty_table, screen
+from billing.core.chargemaster import estimate, load_chargemaster
+from billing.core.discrepancies import find_discrepancies
+from billing.core.money import fmt
+from billing.core.plans import add_months, plan_options
+from billing.core.promises import add_business_days
 from billing.db.models import (
     Dispute,
     Escalation,
@@ -19,17 +23,13 @@ from billing.db.models import (
     Refund,
     RefundEvent,
 )
-from billing.discrepancies import find_discrepancies
-from billing.money import fmt
-from billing.plans import add_months, plan_options
-from billing.promises import add_business_days
-from bot.settings import Settings, load_settings
-from bot.statement_links import read_token
+from clinic.settings import Settings, load_settings
+from clinic.statement_links import read_token
 from tests.e2e.clinic import (
     ANA,
     LOW_INCOME_PHONE,
-    ONLINE_PAYER_PHONE,
     MARIA,
+    ONLINE_PAYER_PHONE,
     PLAN_PHONE,
     PRIYA,
     ROSA,
@@ -202,7 +202,7 @@ def test_statement_is_messages_on_sms_and_a_signed_link_on_web(assistant):
     reply = web.say(f"{MARIA[0]} {us(MARIA[1])}")
     token = re.search(r"http://chat\.test/statements/(\S+)", reply).group(1)
     settings = Settings(session_secret=SESSION_SECRET)
-    from billing.clock import utcnow
+    from billing.core.clock import utcnow
     assert read_token(settings, token, utcnow()) == patient_id
 
 

@@ -9,9 +9,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
-from billing.balances import Balance, VisitLine, compute_balance
-from billing.insurance import patient_responsibility
-from billing.ledger import (
+from billing.core.balances import Balance, VisitLine, compute_balance
+from billing.core.insurance import patient_responsibility
+from billing.core.ledger import (
     ClaimStatus,
     CoverageTerms,
     EntryType,
@@ -19,14 +19,14 @@ from billing.ledger import (
     RefundRecord,
     RefundStatus,
 )
-from billing.money import Cents, fmt
+from billing.core.money import Cents, fmt
 
 KINDS = (
     "duplicate_charge",
     "billed_while_pending",
     "share_above_terms",
     "credit_not_refunded",
-    # representatives only (billing.coding_checks):
+    # representatives only (billing.core.coding_checks):
     "code_not_on_chargemaster",
     "price_differs",
     "payer_underpayment",
@@ -36,7 +36,7 @@ KINDS = (
 
 @dataclass(frozen=True)
 class Finding:
-    kind: str  # one of KINDS (or of billing.promises.KINDS)
+    kind: str  # one of KINDS (or of billing.core.promises.KINDS)
     entry_ids: tuple[str, ...]
     amount: Cents
     summary: str  # plain words, no markdown, no patient name
@@ -196,8 +196,8 @@ def find_discrepancies(
     refunds: Sequence[RefundRecord],
 ) -> list[Finding]:
     """Every finding of these checks on the account, in the order of KINDS. The checks against
-    the clinic's price list and contracts (billing.coding_checks) and the late promises
-    (billing.promises) join them in billing.findings.account_findings."""
+    the clinic's price list and contracts (billing.core.coding_checks) and the late promises
+    (billing.core.promises) join them in billing.findings.account_findings."""
     items = list(items)
     balance = compute_balance(items)
     return [

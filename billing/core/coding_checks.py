@@ -1,7 +1,7 @@
 """The checks a representative does by hand against the clinic's price list and contracts:
 coding mistakes, typing errors in amounts, payer underpayments and short insurance payments.
 
-Pure rules over ledger lines, coverage terms and billing.price_lists values (no I/O). The
+Pure rules over ledger lines, coverage terms and billing.core.price_lists values (no I/O). The
 findings are the clinic's or the payer's problem, so they are marked for representatives
 only (for_patient=False); their summaries name lines and amounts, never the patient.
 """
@@ -11,12 +11,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
-from billing.chargemaster import PriceEntry
-from billing.discrepancies import Finding
-from billing.insurance import patient_responsibility
-from billing.ledger import ClaimStatus, CoverageTerms, EntryType, LineItem
-from billing.money import Cents, fmt
-from billing.price_lists import ClinicPrices, FeeSchedule, base_code
+from billing.core.chargemaster import PriceEntry
+from billing.core.discrepancies import Finding
+from billing.core.insurance import patient_responsibility
+from billing.core.ledger import ClaimStatus, CoverageTerms, EntryType, LineItem
+from billing.core.money import Cents, fmt
+from billing.core.price_lists import ClinicPrices, FeeSchedule, base_code
 
 KINDS = (
     "code_not_on_chargemaster",

@@ -8,9 +8,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from billing.balances import compute_balance
-from billing.ledger import LineItem
-from billing.money import Cents
+from billing.core.balances import compute_balance
+from billing.core.ledger import LineItem
+from billing.core.money import Cents
 
 BUCKETS: tuple[str, ...] = ("current", "1-30", "31-60", "61-90", "91-120", "120+")
 

@@ -19,13 +19,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billing import audit
-from billing.chargemaster import PriceEntry
+from billing.core.chargemaster import PriceEntry
+from billing.core.insurance import patient_responsibility
+from billing.core.ledger import CoverageTerms
+from billing.core.money import Cents, percent_of
+from billing.core.plans import schedule
 from billing.db.models import Patient, PaymentPlan, PlanInstallment
 from billing.importer import COLUMNS, ImportReport, import_sources, source_from_text
-from billing.insurance import patient_responsibility
-from billing.ledger import CoverageTerms
-from billing.money import Cents, percent_of
-from billing.plans import schedule
 
 # Deliberate billing errors, one role per kind, and how many accounts get each.
 ERROR_ROLES = {
@@ -108,7 +108,7 @@ class PlanSpec:
     total: Cents
     months: int
     start_date: date
-    installments: tuple  # billing.plans.Installment
+    installments: tuple  # billing.core.plans.Installment
     paid: int  # installments already paid
 
 

@@ -24,8 +24,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from billing.ledger import EntryType
-from billing.money import Cents
+from billing.core.ledger import EntryType
+from billing.core.money import Cents
 
 TRANSFER = "transfer"  # an overpayment moved from another visit
 

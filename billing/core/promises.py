@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from billing.balances import Balance
-from billing.discrepancies import Finding
-from billing.ledger import ClaimStatus, RefundRecord, RefundStatus
-from billing.money import Cents, fmt
+from billing.core.balances import Balance
+from billing.core.discrepancies import Finding
+from billing.core.ledger import ClaimStatus, RefundRecord, RefundStatus
+from billing.core.money import Cents, fmt
 
 KINDS = ("refund_late", "claim_late", "dispute_late")
 OPEN_REFUND = (RefundStatus.REQUESTED, RefundStatus.APPROVED)

@@ -1,6 +1,6 @@
 """How each visit's charge became what the patient owes, in plain words.
 
-A pure function over the allocated balance (billing.balances): what insurance paid, the insurer's
+A pure function over the allocated balance (billing.core.balances): what insurance paid, the insurer's
 contractual discount, other adjustments (a self-pay discount), what the patient paid and when,
 what was moved or refunded, what is left and what waits on insurance. The assistant says it when
 a patient asks why they owe what they owe, and the statement prints it.
@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from billing.allocation import TRANSFER, Applied
-from billing.balances import Balance, VisitLine
-from billing.ledger import EntryType, LineItem
-from billing.money import Cents, fmt
+from billing.core.allocation import TRANSFER, Applied
+from billing.core.balances import Balance, VisitLine
+from billing.core.ledger import EntryType, LineItem
+from billing.core.money import Cents, fmt
 
 
 @dataclass(frozen=True)

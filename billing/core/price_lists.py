@@ -10,8 +10,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from billing.chargemaster import PriceEntry
-from billing.money import Cents
+from billing.core.chargemaster import PriceEntry
+from billing.core.money import Cents
 
 
 def payer_key(payer: str) -> str:

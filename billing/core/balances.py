@@ -1,7 +1,7 @@
 """What a patient owes: the account total, what is due now, what waits on insurance, per visit.
 
 Pure rules over ledger LineItems (no I/O). Amounts are integer cents. Money not tied to a visit
-is applied by the one allocation rule (billing.allocation), so the visits' remaining amounts
+is applied by the one allocation rule (billing.core.allocation), so the visits' remaining amounts
 always add up to what is due now.
 """
 from __future__ import annotations
@@ -10,9 +10,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from billing.allocation import TRANSFER, Applied, OpenShare, Source, allocate
-from billing.ledger import ClaimStatus, EntryType, LineItem
-from billing.money import Cents
+from billing.core.allocation import TRANSFER, Applied, OpenShare, Source, allocate
+from billing.core.ledger import ClaimStatus, EntryType, LineItem
+from billing.core.money import Cents
 
 # Direction of each entry type in the account total: charges and refunds raise what is owed.
 SIGN: dict[EntryType, int] = {
@@ -197,7 +197,7 @@ def compute_balance(items: Iterable[LineItem]) -> Balance:
     """Group the ledger into visits, allocate the money not tied to one, and total it.
 
     Charges sharing a claim_id form one visit; a charge without one is a visit of its own.
-    Lines carrying the claim_id of a visit apply to it; the rest go through billing.allocation.
+    Lines carrying the claim_id of a visit apply to it; the rest go through billing.core.allocation.
     """
     items = list(items)
     own: dict[str, _Own] = {}
