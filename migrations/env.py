@@ -1,4 +1,5 @@
-"""Alembic environment: the URL comes from the caller (billbot db upgrade) or DATABASE_URL."""
+"""Alembic environment: the URL comes from the caller (billbot db upgrade, which reads it from
+the settings)."""
 from __future__ import annotations
 
 from alembic import context
@@ -15,7 +16,7 @@ def run_migrations_online() -> None:
     if connectable is not None:
         _run(connectable)
         return
-    engine = make_engine(config.get_main_option("sqlalchemy.url") or None)
+    engine = make_engine(config.get_main_option("sqlalchemy.url"))
     with engine.connect() as connection:
         _run(connection)
     engine.dispose()

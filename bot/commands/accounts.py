@@ -16,7 +16,7 @@ from billing.core.balances import Balance, compute_balance
 from billing.core.clock import Clock
 from billing.core.money import fmt
 from billing.core.promises import PromisePolicy
-from billing.db.engine import database_url, make_engine
+from billing.db.engine import make_engine
 from billing.db.models import LedgerEntry
 from billing.findings import account_findings
 from billing.price_list_store import load_clinic_prices
@@ -88,7 +88,7 @@ def format_aging(title: str, a: Aging) -> list[str]:
 
 def _with_account(args, body) -> int:
     """Print body(snapshot, session) for the named account, audited."""
-    engine = make_engine(database_url())
+    engine = make_engine(load_settings().database_url)
     try:
         with Session(engine) as session, session.begin():
             patient = _find(session, args.account)
@@ -119,7 +119,7 @@ def _aging(args) -> int:
         return _with_account(args, lambda s, _: format_aging(
             f"Aging of account {s.account_number} as of {today.isoformat()}",
             age_account(s.items, today)))
-    engine = make_engine(database_url())
+    engine = make_engine(load_settings().database_url)
     try:
         with Session(engine) as session:
             entries = session.scalars(

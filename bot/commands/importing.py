@@ -7,8 +7,9 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from billing.db.engine import database_url, make_engine
+from billing.db.engine import make_engine
 from billing.importer import ImportFailed, import_sources, sources_from_paths
+from clinic.settings import load_settings
 
 
 def register(sub) -> None:
@@ -22,7 +23,7 @@ def register(sub) -> None:
 
 
 def _import(args) -> int:
-    engine = make_engine(database_url())
+    engine = make_engine(load_settings().database_url)
     try:
         sources = sources_from_paths(args.paths)
         with Session(engine) as session, session.begin():

@@ -9,9 +9,10 @@ import sys
 
 from sqlalchemy.orm import Session
 
-from billing.db.engine import database_url, make_engine
+from billing.db.engine import make_engine
 from bot.console.auth import UserError, create_user
 from bot.console.console_models import ROLES
+from clinic.settings import load_settings
 
 
 def register(sub) -> None:
@@ -39,7 +40,7 @@ def _add(args) -> int:
     password = _read_password(args.password_stdin)
     if password is None:
         return 1
-    engine = make_engine(database_url())
+    engine = make_engine(load_settings().database_url)
     try:
         with Session(engine) as session, session.begin():
             user = create_user(session, args.username, password, args.role)
