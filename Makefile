@@ -45,6 +45,7 @@ nlu-eval: setup
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 clean:
 	rm -rf $(VENV) $(RASA_VENV) models var
