@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billing.core.clock import utcnow
+from billing.core.sender_key import sender_key
 from billing.db.engine import make_engine
 from billing.db.models import Escalation, Patient
 from bot import cli
@@ -60,7 +61,7 @@ def seed(url: str) -> int:
                              .order_by(Patient.id).limit(len(CONVERSATIONS))).all()
         shown = None
         for p, (reason, prio, minutes, said, answered) in zip(patients, CONVERSATIONS, strict=True):
-            key, at = f"sms:{p.phone}", now - timedelta(minutes=minutes)
+            key, at = sender_key("sms", p.phone), now - timedelta(minutes=minutes)
             s.add(Message(direction="in", channel="sms", sender_key=key, text=said,
                           status="answered", created_at=at, updated_at=at))
             s.add(Message(direction="out", channel="sms", sender_key=key, text=answered,
