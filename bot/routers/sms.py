@@ -44,7 +44,7 @@ async def twilio_status(form: SignedForm, sms: SmsDep, pipeline: PipelineDep,
     if not sid or not status:
         raise BadSmsRequest("MessageSid and MessageStatus are required")
     error_code = form.get("ErrorCode") or None
-    sender_key = await pipeline.db(store.record_delivery_status, "sms", sid, status,
+    sender_key = await pipeline.db(store.record_delivery_status, sms.name, sid, status,
                                    error_code, clock.now())
     if sender_key and error_code == OPTED_OUT_BY_CARRIER:
         await sms.refused(SenderKey.parse(sender_key).user, pipeline)
