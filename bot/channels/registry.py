@@ -1,5 +1,6 @@
 """The configured channels, built once from the settings for the gateway and for reminder
-runs alike. A new channel is a module in bot/channels and one line in build_channels."""
+runs alike. A new channel is a module in bot/channels and one line in build_channels (plus its
+router in bot/routers when it receives webhooks)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
