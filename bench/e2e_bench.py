@@ -29,6 +29,7 @@ from twilio.request_validator import RequestValidator
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from billing.core.sender_key import SenderKey, sender_key
 from bot.pipeline import Replies
 from bot.processes import free_port
 from bot.supervisor import Supervisor, load_profile
@@ -111,7 +112,7 @@ async def rasa_patient(client: httpx.AsyncClient, sender: str, turns: int, level
         try:
             resp = await client.post("/webhooks/rest/webhook", json={
                 "sender": sender, "message": TURNS[i % len(TURNS)],
-                "metadata": {"channel": "sms", "channel_user": sender.split(":", 1)[1]}})
+                "metadata": {"channel": "sms", "channel_user": SenderKey.parse(sender).user}})
             ok = resp.status_code == 200 and resp.json()
         except httpx.HTTPError:
             ok = False
@@ -138,7 +139,7 @@ async def run_level(kind: str, n: int, turns: int, gateway: str, rasa: str,
     else:
         async with httpx.AsyncClient(base_url=rasa, timeout=REPLY_TIMEOUT_S,
                                      limits=limits) as client:
-            await asyncio.gather(*(rasa_patient(client, f"sms:{p}", turns, level)
+            await asyncio.gather(*(rasa_patient(client, sender_key("sms", p), turns, level)
                                    for p in phones))
     # Think time is not serving time: throughput counts the time spent waiting for replies.
     level.elapsed_s = time.perf_counter() - started - 0.3 * turns

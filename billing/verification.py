@@ -11,10 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billing.accounts import find_by_account_number, find_by_phone, find_by_telegram_chat
+from billing.core.sender_key import BadSenderKey, SenderKey
 from billing.db.models import Patient, Verification
 
 MAX_FAILURES = 3
-CHANNEL_PREFIXES = {"sms": "sms", "tg": "telegram", "web": "web"}
+# The channels whose users verification knows how to link to a patient (or, web, not).
+LINKED_CHANNELS = frozenset({"sms", "telegram", "web"})
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _ACCOUNT = re.compile(r"\b([A-Za-z]{1,3}-?\d{3,10})\b")
 
@@ -43,8 +45,14 @@ class FailureOutcome:
 
 def channel_identity(sender_key: str) -> ChannelIdentity:
     """'sms:+1555...' -> sms/+1555...; 'tg:123' -> telegram/123; anything else is unlinked."""
-    prefix, _, user = (sender_key or "").partition(":")
-    channel = CHANNEL_PREFIXES.get(prefix, "unknown")
+    try:
+        key = SenderKey.parse(sender_key)
+    except BadSenderKey:
+        return ChannelIdentity("unknown", "")
+    user = key.user
+    # Only the gateway's own spelling links ('telegram:1' is not a Telegram chat).
+    canonical = str(key) == sender_key
+    channel = key.channel if canonical and key.channel in LINKED_CHANNELS else "unknown"
     if channel == "sms" and not _E164.match(user):
         channel = "unknown"
     if channel == "telegram" and not user.lstrip("-").isdigit():

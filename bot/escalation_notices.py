@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from billing.core.clock import Clock
 from billing.db.models import Escalation
-from bot.outbound import SendResult
+from bot.channels.base import SendResult
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from billing.db.models import Escalation, Patient, Verification
+from bot.channels.base import SendResult
 from bot.messaging_models import INBOUND, OUTBOUND, Message, SmsOptOut
-from bot.outbound import SendResult
 
 # A message 'processing' for longer than this was left by a crashed worker.
 STALE_AFTER = timedelta(minutes=5)

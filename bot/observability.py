@@ -1,8 +1,7 @@
-"""The gateway's health and metrics: GET /health with the state of each dependency and
-GET /metrics in Prometheus format (messages per channel, Rasa latency, escalations, errors).
-
-mount_observability(app, settings, engine) instruments the app's pipeline in place; nothing
-it records carries patient data (channels, statuses and kinds only).
+"""The gateway's health checks and metrics: each dependency's state for GET /health, and
+the Prometheus metrics for GET /metrics (messages per channel, Rasa latency, escalations,
+errors), counted by MetricsObserver, which the pipeline calls (bot.routers.health serves
+both). Nothing recorded carries patient data (channels, statuses and kinds only).
 """
 from __future__ import annotations
 
@@ -14,11 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import httpx
-from fastapi import FastAPI
-from fastapi.responses import JSONResponse, Response
-from fastapi.routing import APIRoute
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
     Histogram,
@@ -31,7 +26,6 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from billing.db.models import Escalation
-from bot.rasa_pool import rasa_urls as rasa_urls_of
 
 log = logging.getLogger(__name__)
 
@@ -162,66 +156,24 @@ class ErrorLogCounter(logging.Handler):
             ERRORS.labels("logged_error").inc()
 
 
-class TimedRasa:
-    """The pipeline's Rasa client with its latency and failures measured."""
+class MetricsObserver:
+    """The pipeline's observer that counts into the Prometheus metrics above."""
 
-    def __init__(self, inner):
-        self.inner = inner
+    def received(self, channel: str) -> None:
+        INBOUND.labels(channel).inc()
 
-    async def ask(self, sender_key: str, text: str, channel: str, channel_user: str):
-        from bot.rasa_client import RasaUnavailable
+    def sent(self, channel: str, parts: int) -> None:
+        OUTBOUND.labels(channel).inc(parts)
 
-        started = time.perf_counter()
-        try:
-            return await self.inner.ask(sender_key, text, channel, channel_user)
-        except RasaUnavailable:
-            ERRORS.labels("rasa_unavailable").inc()
-            raise
-        finally:
-            RASA_LATENCY.observe(time.perf_counter() - started)
+    def assistant_answered(self, seconds: float) -> None:
+        RASA_LATENCY.observe(seconds)
 
-    async def aclose(self) -> None:
-        await self.inner.aclose()
+    def assistant_failed(self, seconds: float) -> None:
+        ERRORS.labels("rasa_unavailable").inc()
+        RASA_LATENCY.observe(seconds)
 
-    def __getattr__(self, name):
-        return getattr(self.inner, name)
-
-
-def instrument_pipeline(pipeline) -> None:
-    """Count what passes through the pipeline's public entry points. Idempotent."""
-    if getattr(pipeline, "_billbot_instrumented", False):
-        return
-    pipeline._billbot_instrumented = True
-    pipeline.rasa = TimedRasa(pipeline.rasa)
-    accept, handle_now, deliver = pipeline.accept, pipeline.handle_now, pipeline.deliver
-    unanswered = getattr(pipeline, "_unanswered", None)
-
-    async def counted_accept(msg):
-        mid = await accept(msg)
-        if mid is not None:
-            INBOUND.labels(msg.channel).inc()
-        return mid
-
-    async def counted_handle_now(msg):
-        INBOUND.labels(msg.channel).inc()
-        return await handle_now(msg)
-
-    async def counted_deliver(sender_key, texts, *args, **kwargs):
-        sent = await deliver(sender_key, texts, *args, **kwargs)
-        channel = {"sms": "sms", "tg": "telegram", "web": "web"}.get(
-            sender_key.partition(":")[0], "other")
-        OUTBOUND.labels(channel).inc(len(sent))
-        return sent
-
-    pipeline.accept = counted_accept
-    pipeline.handle_now = counted_handle_now
-    pipeline.deliver = counted_deliver
-    if unanswered is not None:
-        async def counted_unanswered(m):
-            ESCALATED.labels("assistant_unavailable").inc()
-            return await unanswered(m)
-
-        pipeline._unanswered = counted_unanswered
+    def escalated(self, reason: str) -> None:
+        ESCALATED.labels(reason).inc()
 
 
 class ServerErrorCounter:
@@ -249,7 +201,8 @@ class ServerErrorCounter:
 _error_handler: ErrorLogCounter | None = None
 
 
-def _install_error_counter() -> None:
+def install_error_counter() -> None:
+    """Count ERROR log records of billbot's loggers; once per process, however many apps."""
     global _error_handler
     if _error_handler is None:
         _error_handler = ErrorLogCounter()
@@ -269,36 +222,3 @@ def metrics_payload(engine: Engine) -> bytes:
         ProcessCollector(registry=registry)
     registry.register(EscalationCollector(engine))
     return generate_latest(registry)
-
-
-def mount_observability(app: FastAPI, settings, engine: Engine, *,
-                        redis_url: str | None = None,
-                        action_url: str | None = None) -> None:
-    """Serve /health and /metrics on the gateway and count its traffic. Replaces a plain
-    /health route the app already had. redis_url: checked when Rasa's lock store is Redis."""
-    rasa_urls = rasa_urls_of(settings.rasa_url)  # several instances: comma-separated
-    action_url = action_url or action_server_url(settings)
-    app.router.routes[:] = [
-        r for r in app.router.routes if not (isinstance(r, APIRoute) and r.path == "/health")
-    ]
-    pipeline = getattr(app.state, "pipeline", None)
-    if pipeline is not None:
-        instrument_pipeline(pipeline)
-    _install_error_counter()
-
-    app.add_middleware(ServerErrorCounter)
-
-    @app.get("/health")
-    async def health():
-        async with httpx.AsyncClient() as client:
-            checks = await run_checks(engine, rasa_urls, action_url, redis_url, client)
-        status, body = health_body(checks)
-        if status != 200:
-            log.warning("health check failed",
-                        extra={"reason": ",".join(c.name for c in checks if not c.ok)})
-        return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
-
-    @app.get("/metrics")
-    async def metrics():
-        payload = await asyncio.to_thread(metrics_payload, engine)
-        return Response(payload, media_type=CONTENT_TYPE_LATEST)

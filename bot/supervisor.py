@@ -229,20 +229,14 @@ def gateway_command(host: str, port: int, workers: int) -> list[str]:
 
 
 def gateway_app():
-    """The uvicorn factory: the gateway with the console and observability mounted, and
-    several Rasa URLs balanced when RASA_URL lists them."""
-    from bot.console import mount_console
-    from bot.gateway import create_app
+    """The uvicorn factory: bot.app's gateway, logging configured; several Rasa URLs are
+    balanced when RASA_URL lists them."""
+    from bot.app import create_app
     from bot.logging import configure_logging
-    from bot.observability import mount_observability
 
     settings = load_settings()
     configure_logging(settings)
-    app = create_app(settings)
-    mount_console(app, settings, app.state.engine)
-    mount_observability(app, settings, app.state.engine,
-                        redis_url=settings.rasa_lock_store_url or None)
-    return app
+    return create_app(settings)
 
 
 # -- scheduled jobs --------------------------------------------------------------------

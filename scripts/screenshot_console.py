@@ -26,12 +26,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billing.core.clock import utcnow
+from billing.core.sender_key import sender_key
 from billing.db.engine import make_engine
 from billing.db.models import Escalation, Patient
 from bot import cli
+from bot.app import create_app
 from bot.console.auth import create_user
 from bot.console.console_models import ConsoleReply, EscalationNote
-from bot.gateway import create_app
 from bot.messaging_models import Message
 from bot.processes import free_port
 from clinic.settings import Settings
@@ -60,7 +61,7 @@ def seed(url: str) -> int:
                              .order_by(Patient.id).limit(len(CONVERSATIONS))).all()
         shown = None
         for p, (reason, prio, minutes, said, answered) in zip(patients, CONVERSATIONS, strict=True):
-            key, at = f"sms:{p.phone}", now - timedelta(minutes=minutes)
+            key, at = sender_key("sms", p.phone), now - timedelta(minutes=minutes)
             s.add(Message(direction="in", channel="sms", sender_key=key, text=said,
                           status="answered", created_at=at, updated_at=at))
             s.add(Message(direction="out", channel="sms", sender_key=key, text=answered,
@@ -97,11 +98,7 @@ def main(out_dir: Path) -> int:
     esc_id = seed(url)
     port = free_port()
     settings = Settings(database_url=url, public_base_url=f"http://127.0.0.1:{port}")
-    app = create_app(settings)
-    if not any(getattr(r, "path", "") == "/console/login" for r in app.routes):
-        from bot.console import mount_console
-
-        mount_console(app, settings, app.state.engine)
+    app = create_app(settings)  # the console included
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     threading.Thread(target=server.run, daemon=True).start()
     while not server.started:

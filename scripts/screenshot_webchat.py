@@ -42,7 +42,7 @@ def running_gateway(settings):
     """The gateway on a free local port, served by uvicorn in a thread."""
     import uvicorn
 
-    from bot.gateway import create_app
+    from bot.app import create_app
     from bot.processes import free_port
 
     port = free_port()

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from billing.core.clock import FixedClock
 from billing.db.models import Escalation
+from bot.channels.registry import Channels
 from bot.console import mount_console
 from bot.console.auth import create_user
 from bot.pipeline import Pipeline
@@ -38,14 +39,14 @@ def add_escalation(engine, *, sender_key="web:chat-1", channel="web", patient_id
         return esc.id
 
 
-def console_app(engine, settings: Settings | None = None, senders: dict | None = None,
+def console_app(engine, settings: Settings | None = None, channels: Channels | None = None,
                 now: datetime = NOW, rasa_url: str = "http://127.0.0.1:9") -> FastAPI:
     """The console on a bare app with a real pipeline (web chat needs no network)."""
     settings = settings or Settings(database_url=str(engine.url), rasa_url=rasa_url)
     clock = FixedClock(now)
     app = FastAPI()
     app.state.pipeline = Pipeline(settings, engine, RasaClient(settings.rasa_url, 2.0),
-                                  senders or {}, clock=clock)
+                                  channels, clock=clock)
     app.state.clock = clock
     mount_console(app, settings, engine)
     return app

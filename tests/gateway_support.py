@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 
 from billing.db.engine import make_engine
-from bot.gateway import create_app
+from bot.app import create_app
 from bot.messaging_models import Message, SmsOptOut
 from clinic.settings import Settings
 from tests.doubles.rasa import RasaDouble

@@ -24,10 +24,12 @@ from billing.db.models import (
 )
 from billing.requests import open_dispute, record_insurance_change, request_refund
 from bot import message_store as store
+from bot.channels.base import SendResult
+from bot.channels.registry import Channels
+from bot.channels.web import WebChannel
 from bot.console import dashboard
 from bot.console.console_models import ConsoleReply
 from bot.messaging_models import Message
-from bot.outbound import SendResult
 from tests.console_support import NOW, add_escalation, add_user, console_app, log_in
 from tests.dialogue_factories import add_entry, add_patient
 
@@ -85,7 +87,7 @@ def test_reply_goes_out_on_the_patients_channel_and_into_the_transcript(rep, eng
     assert [a.actor for a in _audit(engine, "rep_reply")] == ["rep:rita"]
 
 
-class BotAnswersMeanwhile:
+class BotAnswersMeanwhile(WebChannel):
     """The web channel while another gateway worker answers the same patient: during the
     representative's send, the bot's own reply to that sender is written too."""
 
@@ -102,7 +104,7 @@ class BotAnswersMeanwhile:
 def test_only_the_rows_the_representative_sent_are_marked_theirs(engine):
     add_user(engine, "rita")
     esc_id = _held(engine, None)
-    with TestClient(console_app(engine, senders={"web": BotAnswersMeanwhile(engine)})) as c:
+    with TestClient(console_app(engine, channels=Channels([BotAnswersMeanwhile(engine)]))) as c:
         resp = c.post(f"/console/escalations/{esc_id}/reply",
                       data={"csrf_token": log_in(c, "rita"), "text": "Rita here."})
     assert resp.status_code == 200 and "Reply sent." in resp.text

@@ -16,9 +16,9 @@ from billing.db.engine import make_engine
 from billing.db.models import Escalation
 from billing.requests import escalate
 from bot import message_store as store
+from bot.channels.telegram_transport import TelegramSender, make_bot
 from bot.console import queue
 from bot.escalation_notices import EscalationNotifier, claim_new, make_notifier
-from bot.outbound.telegram import TelegramSender, make_bot
 from clinic.settings import Settings
 from tests.doubles.telegram import TelegramDouble
 from tests.gateway_support import BOT_TOKEN, PATIENT_PHONE, Gateway

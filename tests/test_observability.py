@@ -7,7 +7,6 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from billing.db.engine import make_engine
-from bot.observability import mount_observability
 from tests.doubles.http import HttpDouble, Recorded, Reply
 from tests.gateway_support import (  # noqa: F401  (fixtures)
     PATIENT_PHONE,
@@ -40,9 +39,15 @@ def _port(url: str) -> int:
 
 
 class ObservedGateway(Gateway):
+    """The gateway as create_app builds it (health and metrics included); redis_url: Rasa's
+    lock store, checked when set; engine: the one the app runs on."""
+
     def __init__(self, settings, redis_url=None, engine=None, **kwargs):
+        if redis_url:
+            settings = without(settings, rasa_lock_store_url=redis_url)
+        if engine is not None:
+            kwargs["engine"] = engine
         super().__init__(settings, **kwargs)
-        mount_observability(self.app, settings, engine or self.engine, redis_url=redis_url)
 
     def samples(self) -> dict[tuple[str, tuple], float]:
         resp = self.client.get("/metrics")

@@ -20,8 +20,10 @@ from billing.accounts import load_items
 from billing.core.aging import age_account
 from billing.db.models import AuditLog, Dispute, LedgerEntry, Patient, PaymentPlan
 from bot import message_store
+from bot.channels.registry import Channels
+from bot.channels.sms import SmsChannel
+from bot.channels.sms_transport import SmsSender
 from bot.messaging_models import Message, SmsOptOut
-from bot.outbound.sms import SmsSender
 from bot.reminders.policy import ReminderConfig
 from bot.reminders.reminders_models import ReminderOutbox
 from bot.reminders.run import ChannelSenders, run_reminders
@@ -86,7 +88,8 @@ def settings_for(double: TwilioDouble | None, url: str = "") -> Settings:
 
 
 def sms(double: TwilioDouble) -> ChannelSenders:
-    return ChannelSenders(sms=SmsSender(settings_for(double), backoff_s=(0.0, 0.0)))
+    s = settings_for(double)
+    return ChannelSenders(Channels([SmsChannel(s, SmsSender(s, backoff_s=(0.0, 0.0)))]))
 
 
 FAST = ReminderConfig(segments_per_second=1000.0)
@@ -462,7 +465,8 @@ def test_killed_process_resumed_sends_each_reminder_once(sqlite_url, twilio):
 
 
 def test_telegram_patient_gets_the_reminder_in_their_linked_chat(engine, twilio):
-    from bot.outbound.telegram import TelegramSender, make_bot
+    from bot.channels.telegram import TelegramChannel
+    from bot.channels.telegram_transport import TelegramSender, make_bot
     from tests.doubles.telegram import TelegramDouble
 
     token = "123456:telegram-test-token"
@@ -470,8 +474,9 @@ def test_telegram_patient_gets_the_reminder_in_their_linked_chat(engine, twilio)
         p = overdue(s, channel="telegram", chat=4242, consent=False)
     with TelegramDouble(token) as tg:
         settings = Settings(telegram_bot_token=token, telegram_api_base_url=tg.url)
-        sender = ChannelSenders(sms=SmsSender(settings_for(twilio)),
-                                telegram=TelegramSender(make_bot(settings)))
+        sender = ChannelSenders(Channels([
+            SmsChannel(settings_for(twilio)),
+            TelegramChannel(settings, TelegramSender(make_bot(settings)))]))
         try:
             report = run_reminders(settings, engine, NOON, sender=sender, config=FAST)
         finally:

@@ -1,2 +1,3 @@
-"""Channel adapters: each authenticates its webhook and turns its wire format into an
-InboundMessage for the pipeline."""
+"""The channels patients use: each module is one Channel (bot.channels.base) that
+authenticates and parses its inbound messages, splits and sends replies and answers its own
+control words. bot.channels.registry.build_channels assembles the configured ones."""

@@ -1,11 +1,11 @@
-"""Web chat adapter: the REST format Rasa users know, {"sender", "message"}. The client's
+"""The web chat channel: the REST format Rasa users know, {"sender", "message"}. The client's
 sender is only ever a session id under web:, so no web client can speak as an SMS number or
-a Telegram chat."""
+a Telegram chat. Replies travel back in the HTTP response (or the page's poll)."""
 from __future__ import annotations
 
 import re
 
-from bot.pipeline import InboundMessage
+from bot.channels.base import BadChannelRequest, Channel, InboundMessage, SendResult
 
 MAX_MESSAGE_CHARS = 2000
 MAX_SESSION_CHARS = 64
@@ -15,11 +15,12 @@ MIN_READ_SESSION_CHARS = 32
 _NOT_ALLOWED = re.compile(r"[^A-Za-z0-9_.-]")
 
 
-class BadWebRequest(ValueError):
+class BadWebRequest(BadChannelRequest):
     """A request the web chat cannot take; the message says why."""
 
 
 def session_id(sender: object) -> str:
+    """The client's sender reduced to the characters a session id may have."""
     if not isinstance(sender, str):
         raise BadWebRequest('"sender" must be a string')
     cleaned = _NOT_ALLOWED.sub("", sender)[:MAX_SESSION_CHARS]
@@ -29,6 +30,7 @@ def session_id(sender: object) -> str:
 
 
 def inbound_from_json(body: object) -> InboundMessage:
+    """The message in a REST body; BadWebRequest says what is wrong with it."""
     if not isinstance(body, dict):
         raise BadWebRequest('send a JSON object: {"sender": "...", "message": "..."}')
     message = body.get("message")
@@ -53,3 +55,17 @@ def poll_query(sender: object, after: object) -> tuple[str, int]:
     if not isinstance(raw, str) or not raw.isascii() or not raw.isdigit() or len(raw) > 18:
         raise BadWebRequest('"after" must be a message id (a whole number, 0 or more)')
     return session, int(raw)
+
+
+class WebChannel(Channel):
+    """The chat page and REST clients: no authentication (a session can only ever speak
+    and read as itself) and no limits on length."""
+
+    name = "web"
+
+    def parse(self, body: object) -> InboundMessage:
+        return inbound_from_json(body)
+
+    async def send(self, user: str, text: str) -> SendResult:
+        # The reply is in the HTTP response already: sending is recording.
+        return SendResult("delivered")

@@ -24,7 +24,8 @@ def _run(args) -> int:
 
     async def loop() -> None:
         engine = make_engine(settings.database_url)
-        pipeline = Pipeline(settings, engine, RasaClient(settings.rasa_url, settings.rasa_timeout_s), {})
+        pipeline = Pipeline(settings, engine,
+                            RasaClient(settings.rasa_url, settings.rasa_timeout_s))
         print(f"{settings.clinic_name} billing assistant. Type your question; Ctrl-D to quit.")
         try:
             while True:

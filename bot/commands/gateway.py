@@ -1,4 +1,5 @@
-"""billbot gateway: the SMS, Telegram and web chat gateway alone (uvicorn)."""
+"""billbot gateway: the gateway alone under uvicorn (SMS, Telegram and web chat, the console,
+/health and /metrics), without Rasa, the action server or the scheduled jobs."""
 from __future__ import annotations
 
 
@@ -14,7 +15,7 @@ def register(sub) -> None:
 def _run(args) -> int:
     import uvicorn
 
-    from bot.gateway import create_app
+    from bot.app import create_app
     from bot.logging import configure_logging
     from clinic.settings import load_settings
 

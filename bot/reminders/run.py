@@ -18,10 +18,11 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from billing import audit
+from billing.core.sender_key import SenderKey, sender_key
 from billing.db.models import Patient
 from bot import message_store
-from bot.outbound import SendResult
-from bot.pipeline import CHANNEL_PREFIX
+from bot.channels.base import SendResult
+from bot.channels.registry import Channels, build_channels
 from bot.reminders import outbox
 from bot.reminders.outbox import Planned
 from bot.reminders.policy import (
@@ -59,42 +60,34 @@ class ReminderSender(Protocol):
 
 
 class ChannelSenders:
-    """The gateway's SmsSender and TelegramSender behind the ReminderSender protocol."""
+    """The gateway's channels (bot.channels) behind the ReminderSender protocol: a reminder
+    run is synchronous, so each send runs the channel's coroutine on one event loop kept
+    for the run (a Telegram client stays bound to the loop it started on)."""
 
-    def __init__(self, sms=None, telegram=None):
-        self.sms, self.telegram = sms, telegram
+    def __init__(self, channels: Channels):
+        self.channels = channels
         self._runner: asyncio.Runner | None = None
 
     @classmethod
     def from_settings(cls, settings) -> ChannelSenders:
-        sms = telegram = None
-        if settings.twilio_account_sid and settings.twilio_from_number:
-            from bot.outbound.sms import SmsSender
-
-            sms = SmsSender(settings)
-        if settings.telegram_bot_token:
-            from bot.outbound.telegram import TelegramSender, make_bot
-
-            telegram = TelegramSender(make_bot(settings))
-        return cls(sms, telegram)
+        """The channels the settings configure, built as the gateway builds them."""
+        return cls(build_channels(settings))
 
     def can_send(self, channel: str) -> bool:
-        return (self.sms if channel == "sms" else self.telegram) is not None
+        return channel in self.channels
 
     def rate_key(self, channel: str) -> str | None:
-        return f"sms:{self.sms.from_number}" if channel == "sms" and self.sms else None
+        found = self.channels.get(channel)
+        return found.rate_key if found is not None else None
 
     def send(self, channel: str, address: str, text: str) -> SendResult:
-        if channel == "sms":
-            return self.sms.send(address, text)
         if self._runner is None:
             self._runner = asyncio.Runner()
-        return self._runner.run(self.telegram.send(address, text))
+        return self._runner.run(self.channels[channel].send(address, text))
 
     def close(self) -> None:
         if self._runner is not None:
-            if self.telegram is not None:
-                self._runner.run(self.telegram.stop())
+            self._runner.run(self.channels.aclose())
             self._runner.close()
             self._runner = None
 
@@ -228,7 +221,7 @@ def _write(s: Session, planned: list[Decision], texts: dict[int, str],
         address = _address(addresses[d.patient_id], d.channel)
         # The gateway's sender key ('sms:+1555...', 'tg:4242'): the reminder is on the same
         # transcript as the patient's replies.
-        key = f"{CHANNEL_PREFIX[d.channel]}:{address}"
+        key = sender_key(d.channel, address)
         rows.append(Planned(d.patient_id, d.step, d.channel, key,
                             texts[d.step], d.not_before, d.reason, episode=d.episode))
     outbox.write_planned(s, rows, now)
@@ -282,7 +275,7 @@ def _dispatch(engine: Engine, sender: ReminderSender, now: datetime, where: dict
             with s.begin():
                 if not outbox.claim(s, row, t):
                     continue  # another run has it
-            address = row.sender_key.split(":", 1)[1]
+            address = SenderKey.parse(row.sender_key).user
             result = sender.send(row.channel, address, row.body)
             if key is not None:
                 limiter.spend(key, segment_count(row.body))

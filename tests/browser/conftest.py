@@ -14,7 +14,7 @@ import pytest
 import uvicorn
 from twilio.request_validator import RequestValidator
 
-from bot.gateway import create_app
+from bot.app import create_app
 from bot.processes import free_port
 from clinic.settings import Settings
 from tests.doubles.twilio import TwilioDouble
@@ -23,14 +23,6 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 ACCOUNT_SID = "AC" + "0" * 32
 AUTH_TOKEN = "browser-test-token"
-
-
-def ensure_console(app, settings) -> None:
-    """Mount the console unless the gateway already does."""
-    if not any(getattr(r, "path", "") == "/console/login" for r in app.routes):
-        from bot.console import mount_console
-
-        mount_console(app, settings, app.state.engine)
 
 
 @dataclass
@@ -79,8 +71,7 @@ def start_gateway(sqlite_url):
             twilio_from_number="+15550009999", twilio_api_base_url=twilio.url,
             rasa_url=rasa_url, session_secret="browser-" + uuid.uuid4().hex,
         )
-        app = create_app(settings, sweep_interval_s=1.0)
-        ensure_console(app, settings)
+        app = create_app(settings, sweep_interval_s=1.0)  # the console included
         server, thread = serve(app, port)
         started.append((server, thread, twilio))
         return Gateway(settings.public_base_url, settings, twilio, app)

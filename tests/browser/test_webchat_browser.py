@@ -33,7 +33,7 @@ def test_a_representatives_reply_appears_in_the_web_chat_once(start_gateway, bro
     assert "can't answer right now" in unavailable
 
     engine = make_engine(gw.settings.database_url)
-    rep_pipeline = Pipeline(gw.settings, engine, RasaClient(gw.settings.rasa_url, 1.0), {})
+    rep_pipeline = Pipeline(gw.settings, engine, RasaClient(gw.settings.rasa_url, 1.0))
     asyncio.run(rep_pipeline.deliver(f"web:{session}", [REP_REPLY]))
     engine.dispose()
 

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from billing.core.sender_key import sender_key
 from billing.db.engine import make_engine
 from billing.db.migrate import upgrade
 from billing.db.models import Verification
@@ -50,14 +51,15 @@ class Assistant:
     today: date
 
     def sms(self, phone: str) -> Chat:
-        return Chat(self.client, self.url, f"sms:{phone}", "sms", phone)
+        return Chat(self.client, self.url, sender_key("sms", phone), "sms", phone)
 
     def web(self) -> Chat:
         session_id = f"e2e{uuid.uuid4().hex[:12]}"
-        return Chat(self.client, self.url, f"web:{session_id}", "web", session_id)
+        return Chat(self.client, self.url, sender_key("web", session_id), "web", session_id)
 
     def telegram(self, chat_id: int) -> Chat:
-        return Chat(self.client, self.url, f"tg:{chat_id}", "telegram", str(chat_id))
+        return Chat(self.client, self.url, sender_key("telegram", str(chat_id)), "telegram",
+                    str(chat_id))
 
     def db(self) -> Session:
         return Session(make_engine(self.db_url), expire_on_commit=False)

@@ -13,7 +13,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from bot.outbound import SendResult
+from bot.channels.base import SendResult
 from clinic.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ import time
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, ExtBot
 
-from bot.outbound import SendResult
+from bot.channels.base import SendResult
 from clinic.settings import Settings
 
 log = logging.getLogger(__name__)
