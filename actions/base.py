@@ -21,7 +21,7 @@ from billing import audit
 from billing.accounts import AccountSnapshot, load_snapshot
 from billing.core.clock import Clock
 from billing.db.engine import database_url, engine_for
-from billing.requests import escalate
+from billing.escalations.service import escalate
 from billing.verification import (
     ChannelIdentity,
     channel_identity,
@@ -127,8 +127,9 @@ class Turn:
     def escalate(self, reason: str, patient_id: int | None = None) -> None:
         if patient_id is None:
             patient_id = self.verified_patient()
-        escalate(self.session, self.sender_key, self.identity.channel, patient_id, reason,
-                 self.now)
+        escalate(session=self.session, sender_key=self.sender_key,
+                 channel=self.identity.channel, patient_id=patient_id, reason=reason,
+                 now=self.now)
         audit.record(self.session, "bot", "escalate", patient_id, at=self.now, reason=reason,
                      channel=self.identity.channel)
 

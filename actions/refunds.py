@@ -11,7 +11,8 @@ from billing.accounts import AccountSnapshot
 from billing.core.balances import compute_balance
 from billing.core.ledger import RefundStatus
 from billing.core.promises import add_business_days, expected_refund_date, refund_is_late
-from billing.requests import RequestError, request_refund
+from billing.errors import RequestError
+from billing.refunds.service import request_refund
 
 OPEN = (RefundStatus.REQUESTED, RefundStatus.APPROVED)
 
@@ -47,7 +48,8 @@ class RequestRefund(AccountAction):
     def answer(self, turn: Turn, account: AccountSnapshot) -> list[dict[str, Any]]:
         credit = refundable_credit(account)
         try:
-            refund = request_refund(turn.session, account.patient_id, credit, turn.now.date())
+            refund = request_refund(session=turn.session, patient_id=account.patient_id,
+                                    amount=credit, today=turn.now.date())
         except RequestError as err:
             turn.say(t.refund_not_possible(str(err)))
             return []

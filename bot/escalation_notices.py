@@ -18,7 +18,8 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from billing.core.clock import Clock
-from billing.db.models import Escalation
+from billing.escalations.enums import EscalationStatus
+from billing.escalations.models import Escalation
 from bot.outbound import SendResult
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ def claim_new(engine: Engine, now: datetime, limit: int = BATCH) -> list[NewEsca
     with Session(engine) as s, s.begin():
         candidates = s.execute(
             select(Escalation.id, Escalation.reason, Escalation.priority)
-            .where(Escalation.notified_at.is_(None), Escalation.status == "queued",
+            .where(Escalation.notified_at.is_(None), Escalation.status == EscalationStatus.QUEUED,
                    Escalation.created_at >= now - MAX_AGE)
             .order_by(Escalation.id)
             .limit(limit)

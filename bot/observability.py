@@ -30,7 +30,7 @@ from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from billing.db.models import Escalation
+from billing.escalations.models import Escalation
 from bot.rasa_pool import rasa_urls as rasa_urls_of
 
 log = logging.getLogger(__name__)

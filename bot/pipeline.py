@@ -301,7 +301,7 @@ class Pipeline:
         channel, _ = channel_user_of(m.sender_key)
         esc = await self.db(
             store.queue_escalation, sender_key=m.sender_key, channel=channel,
-            reason="assistant_unavailable", priority=1, now=self.clock.now(),
+            reason="assistant_unavailable", now=self.clock.now(),
         )
         log.info("queued for a representative", extra={"message_id": m.id, "escalation_id": esc})
         await self._finish(m, "unanswered")

@@ -27,7 +27,8 @@ from sqlalchemy.orm import Session
 
 from billing.core.clock import utcnow
 from billing.db.engine import make_engine
-from billing.db.models import Escalation, Patient
+from billing.db.models import Patient
+from billing.escalations.models import Escalation
 from bot import cli
 from bot.console.auth import create_user
 from bot.console.console_models import ConsoleReply, EscalationNote

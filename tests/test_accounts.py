@@ -20,14 +20,10 @@ from billing.accounts import (
 )
 from billing.core.balances import compute_balance
 from billing.core.ledger import EntryType, RefundStatus
-from billing.db.models import (
-    AuditLog,
-    Dispute,
-    LedgerEntry,
-    PaymentPlan,
-    PlanInstallment,
-)
+from billing.db.models import AuditLog, LedgerEntry
+from billing.disputes.models import Dispute
 from billing.importer import import_sources, sources_from_paths
+from billing.payment_plans.models import PaymentPlan, PlanInstallment
 
 FIXTURE = Path(__file__).parent / "fixtures" / "clinic_small"
 NOW = datetime(2024, 6, 30, 15, 0, tzinfo=UTC)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from actions.base import Turn, frustration_check
 from actions.conversation import EscalateDispute, Fallback, RequestHuman
 from actions.verify import ValidateVerifyForm
-from billing.db.models import Escalation
+from billing.escalations.models import Escalation
 from billing.verification import record_failure
 from clinic.settings import Settings
 

@@ -1,0 +1,15 @@
+"""A refund's status is a ledger value (billing.core.ledger.RefundStatus, which the pure
+rules read too); where a refund came from is this feature's own."""
+from __future__ import annotations
+
+from enum import StrEnum
+
+from billing.core.ledger import RefundStatus
+
+__all__ = ["RefundSource", "RefundStatus"]
+
+
+class RefundSource(StrEnum):
+    IMPORT = "import"
+    PATIENT = "patient"
+    REP = "rep"
