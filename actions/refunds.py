@@ -9,17 +9,15 @@ from actions import templates as t
 from actions.base import AccountAction, Turn
 from billing.accounts import AccountSnapshot
 from billing.core.balances import compute_balance
-from billing.core.ledger import RefundStatus
 from billing.core.promises import add_business_days, expected_refund_date, refund_is_late
 from billing.errors import RequestError
+from billing.refunds.enums import ON_ITS_WAY
 from billing.refunds.service import request_refund
-
-OPEN = (RefundStatus.REQUESTED, RefundStatus.APPROVED)
 
 
 def refundable_credit(account: AccountSnapshot) -> int:
     """Credit not already on its way back: nothing while a refund is requested or approved."""
-    if any(r.status in OPEN for r in account.refunds):
+    if any(r.status in ON_ITS_WAY for r in account.refunds):
         return 0
     return compute_balance(account.items).credit
 

@@ -212,6 +212,7 @@ def find_by_telegram_chat(session: Session, chat_id: int) -> list[Patient]:
 
 
 def post_payment(
+    *,
     session: Session,
     patient_id: int,
     amount: Cents,

@@ -6,7 +6,10 @@ from enum import StrEnum
 
 from billing.core.ledger import RefundStatus
 
-__all__ = ["RefundSource", "RefundStatus"]
+__all__ = ["ON_ITS_WAY", "RefundSource", "RefundStatus"]
+
+# Requested or approved: the credit is already on its way back, not refundable again.
+ON_ITS_WAY = frozenset({RefundStatus.REQUESTED, RefundStatus.APPROVED})
 
 
 class RefundSource(StrEnum):
