@@ -141,3 +141,39 @@ def close(*, escalation: Escalation, username: str, note: str, now: datetime) ->
     escalation.status = EscalationStatus.CLOSED
     escalation.closed_at = now
     escalation.note = note.strip()
+
+
+def mark_replied(*, escalation: Escalation, now: datetime) -> None:
+    """The first representative reply's instant (the dashboard's time to first reply)."""
+    if escalation.first_reply_at is None:
+        escalation.first_reply_at = now
+
+
+def unannounced(*, session: Session, since: datetime, limit: int) -> list[Escalation]:
+    """Queued escalations created since `since` that the representatives were never told of,
+    oldest first."""
+    return list(session.scalars(
+        select(Escalation)
+        .where(Escalation.notified_at.is_(None), Escalation.status == EscalationStatus.QUEUED,
+               Escalation.created_at >= since)
+        .order_by(Escalation.id)
+        .limit(limit)
+    ))
+
+
+def claim_notice(*, session: Session, escalation_id: int, now: datetime) -> bool:
+    """Mark the escalation announced, only if no one did yet: True when this caller won."""
+    return session.execute(
+        update(Escalation)
+        .where(Escalation.id == escalation_id, Escalation.notified_at.is_(None))
+        .values(notified_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+
+
+def release_notice(*, session: Session, escalation_id: int) -> None:
+    """Give a claim back after the announcement failed, so the next pass tries again."""
+    session.execute(
+        update(Escalation).where(Escalation.id == escalation_id)
+        .values(notified_at=None).execution_options(synchronize_session=False)
+    )

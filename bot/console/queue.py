@@ -48,8 +48,7 @@ def require_holder(esc: Escalation, username: str) -> None:
 
 
 def mark_replied(esc: Escalation, now: datetime) -> None:
-    if esc.first_reply_at is None:
-        esc.first_reply_at = now
+    service.mark_replied(escalation=esc, now=now)
 
 
 def add_note(session: Session, esc: Escalation, author: str, body: str, now: datetime) -> EscalationNote:
