@@ -124,7 +124,8 @@ class Turn:
         """When a person will answer, if the office is closed at this turn's instant."""
         return away_notice(self.settings, self.now)
 
-    def escalate(self, reason: str, patient_id: int | None = None) -> None:
+    def hand_to_representative(self, reason: str, patient_id: int | None = None) -> None:
+        """Queue this conversation for a representative (the one writer), and audit it."""
         if patient_id is None:
             patient_id = self.verified_patient()
         escalate(session=self.session, sender_key=self.sender_key,
@@ -172,7 +173,7 @@ def frustration_check(turn: Turn) -> list[dict[str, Any]]:
     """Escalate once per conversation when the patient is evidently upset."""
     if turn.slot("escalated") or not is_frustrated(turn.text):
         return []
-    turn.escalate("frustration")
+    turn.hand_to_representative("frustration")
     turn.say(t.frustration(turn.settings.office_hours, away=turn.away))
     return [SlotSet("escalated", True)]
 

@@ -26,7 +26,7 @@ def _where(pattern: str) -> list[str]:
 
 def test_one_definition_of_each_shared_rule():
     assert _where(r"^OPEN\s*=") == ["billing/escalations/enums.py"]
-    assert _where(r"^def escalate\(") == ["billing/escalations/service.py"]
+    assert _where(r"^\s*def escalate\(") == ["billing/escalations/service.py"]
     assert _where(r"^def post_line\(") == ["billing/ledger_posting.py"]
     assert _where(r"^(PRIORITY|ESCALATION_PRIORITY)\s*[:=]") == ["billing/escalations/enums.py"]
 
