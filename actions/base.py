@@ -22,7 +22,7 @@ from billing import audit
 from billing.accounts import AccountSnapshot, load_snapshot
 from billing.core.clock import Clock
 from billing.db.engine import engine_for
-from billing.requests import escalate
+from billing.escalations.service import escalate
 from billing.verification import (
     ChannelIdentity,
     channel_identity,
@@ -125,11 +125,13 @@ class Turn:
         """When a person will answer, if the office is closed at this turn's instant."""
         return away_notice(self.settings, self.now)
 
-    def escalate(self, reason: str, patient_id: int | None = None) -> None:
+    def hand_to_representative(self, reason: str, patient_id: int | None = None) -> None:
+        """Queue this conversation for a representative (the one writer), and audit it."""
         if patient_id is None:
             patient_id = self.verified_patient()
-        escalate(self.session, self.sender_key, self.identity.channel, patient_id, reason,
-                 self.now)
+        escalate(session=self.session, sender_key=self.sender_key,
+                 channel=self.identity.channel, patient_id=patient_id, reason=reason,
+                 now=self.now)
         audit.record(self.session, "bot", "escalate", patient_id, at=self.now, reason=reason,
                      channel=self.identity.channel)
 
@@ -180,7 +182,7 @@ def frustration_check(turn: Turn) -> list[dict[str, Any]]:
     """Escalate once per conversation when the patient is evidently upset."""
     if turn.slot("escalated") or not is_frustrated(turn.text):
         return []
-    turn.escalate("frustration")
+    turn.hand_to_representative("frustration")
     turn.say(t.frustration(turn.settings.office_hours, away=turn.away))
     return [SlotSet("escalated", True)]
 

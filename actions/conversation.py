@@ -71,7 +71,7 @@ class RequestHuman(BillbotAction):
     NAME = "action_request_human"
 
     def respond(self, turn: Turn) -> list[dict[str, Any]]:
-        turn.escalate("request_human")
+        turn.hand_to_representative("request_human")
         turn.say(t.escalated(turn.settings.office_hours, turn.settings.clinic_phone,
                              away=turn.away))
         return [SlotSet("escalated", True), SlotSet("offer", None)]
@@ -86,7 +86,7 @@ class Fallback(BillbotAction):
         intents = [e.get("parse_data", {}).get("intent", {}).get("name")
                    for e in turn.tracker.events if e.get("event") == "user"]
         if len(intents) >= 2 and intents[-2] == "nlu_fallback" and not turn.slot("escalated"):
-            turn.escalate("low_confidence")
+            turn.hand_to_representative("low_confidence")
             turn.say(t.fallback_escalated(turn.settings.office_hours,
                                           turn.settings.clinic_phone, away=turn.away))
             return [SlotSet("escalated", True)]
@@ -126,7 +126,7 @@ class EscalateDispute(BillbotAction):
     NAME = "action_escalate_dispute"
 
     def respond(self, turn: Turn) -> list[dict[str, Any]]:
-        turn.escalate("dispute")
+        turn.hand_to_representative("dispute")
         turn.say(t.escalated(turn.settings.office_hours, turn.settings.clinic_phone,
                              away=turn.away))
         return [SlotSet("escalated", True)]

@@ -12,7 +12,7 @@ from billing.core.balances import compute_balance
 from billing.core.discrepancies import find_discrepancies
 from billing.core.ledger import EntryType
 from billing.core.promises import OpenCase, expected_dispute_answer
-from billing.requests import open_dispute
+from billing.disputes.service import open_dispute
 
 
 class DisputeCharge(AccountAction):
@@ -42,8 +42,9 @@ class DisputeCharge(AccountAction):
             owing = [v for v in compute_balance(account.items).visits if v.remaining > 0]
             entry_ids = [e for v in owing for e in v.entry_ids if e in charges]
             kinds, amount, summary = {}, sum(v.remaining for v in owing), "patient_questioned"
-        dispute = open_dispute(turn.session, account.patient_id, entry_ids, summary, amount,
-                               turn.now, kinds)
+        dispute = open_dispute(session=turn.session, patient_id=account.patient_id,
+                               entry_ids=entry_ids, summary=summary, amount=amount,
+                               now=turn.now, findings=kinds)
         turn.audit("open_dispute", account.patient_id, reference=dispute.reference,
                    entries=len(entry_ids))
         turn.say(t.dispute_opened(dispute.reference))

@@ -17,8 +17,9 @@ from billing.core.balances import Balance, VisitLine, compute_balance
 from billing.core.chargemaster import estimate, load_chargemaster
 from billing.core.ledger import ClaimStatus
 from billing.core.promises import expected_claim_decision
+from billing.errors import RequestError
+from billing.insurance_changes.service import record_insurance_change
 from billing.price_list_store import load_clinic_chargemaster
-from billing.requests import RequestError, record_insurance_change
 
 RECENT_VISITS = 3
 FORM_SLOTS = ("new_payer", "new_member_id")
@@ -133,7 +134,8 @@ class InsuranceChangeSubmit(BillbotAction):
         if patient_id is None:
             return run_action("action_update_insurance", turn)
         try:
-            record_insurance_change(turn.session, patient_id, payer, member or "")
+            record_insurance_change(session=turn.session, patient_id=patient_id, payer=payer,
+                                    member_id=member or "")
         except RequestError as err:
             turn.say(t.insurance_change_invalid(str(err)))
             return [SlotSet(s, None) for s in FORM_SLOTS]

@@ -20,7 +20,8 @@ from billing.accounts import AccountSnapshot, load_snapshot
 from billing.core.assistance import AssistancePolicy, load_poverty_table, screen
 from billing.core.balances import compute_balance
 from billing.core.plans import PlanOffer, PlanPolicy, add_months, plan_options
-from billing.requests import RequestError, create_plan
+from billing.errors import RequestError
+from billing.payment_plans.service import create_plan
 
 FORM_SLOTS = ("plan_income", "plan_household", "plan_choice")
 
@@ -169,7 +170,8 @@ class CreatePlan(AccountAction):
             return []
         schedule = [(i.seq, i.due_date, i.amount) for i in option.installments]
         try:
-            create_plan(turn.session, account.patient_id, sum(a for *_, a in schedule), schedule)
+            create_plan(session=turn.session, patient_id=account.patient_id,
+                        total=sum(a for *_, a in schedule), installments=schedule)
         except RequestError as err:
             turn.say(t.plan_not_created(str(err)))
             return []

@@ -9,16 +9,15 @@ from actions import templates as t
 from actions.base import AccountAction, Turn
 from billing.accounts import AccountSnapshot
 from billing.core.balances import compute_balance
-from billing.core.ledger import RefundStatus
 from billing.core.promises import add_business_days, expected_refund_date, refund_is_late
-from billing.requests import RequestError, request_refund
-
-OPEN = (RefundStatus.REQUESTED, RefundStatus.APPROVED)
+from billing.errors import RequestError
+from billing.refunds.enums import ON_ITS_WAY
+from billing.refunds.service import request_refund
 
 
 def refundable_credit(account: AccountSnapshot) -> int:
     """Credit not already on its way back: nothing while a refund is requested or approved."""
-    if any(r.status in OPEN for r in account.refunds):
+    if any(r.status in ON_ITS_WAY for r in account.refunds):
         return 0
     return compute_balance(account.items).credit
 
@@ -47,7 +46,8 @@ class RequestRefund(AccountAction):
     def answer(self, turn: Turn, account: AccountSnapshot) -> list[dict[str, Any]]:
         credit = refundable_credit(account)
         try:
-            refund = request_refund(turn.session, account.patient_id, credit, turn.now.date())
+            refund = request_refund(session=turn.session, patient_id=account.patient_id,
+                                    amount=credit, today=turn.now.date())
         except RequestError as err:
             turn.say(t.refund_not_possible(str(err)))
             return []

@@ -140,7 +140,7 @@ class ValidateVerifyForm(BillbotAction):
         except VerificationLocked:
             outcome = None
         if outcome is None or outcome.locked_until is not None:
-            turn.escalate("verification_locked", patient_id=None)
+            turn.hand_to_representative("verification_locked", patient_id=None)
             turn.say(t.verification_locked(turn.settings.verification_lock_minutes,
                                            turn.settings.office_hours,
                                            turn.settings.clinic_phone, away=turn.away))

@@ -28,7 +28,9 @@ from sqlalchemy import create_engine, insert, text
 
 from billing.db.engine import make_engine
 from billing.db.migrate import upgrade
-from billing.db.models import Dispute, LedgerEntry, Patient, PaymentPlan
+from billing.db.models import LedgerEntry, Patient
+from billing.disputes.models import Dispute
+from billing.payment_plans.models import PaymentPlan
 
 NOW = datetime(2026, 6, 15, 16, 0, tzinfo=UTC)
 ZONES = [("America/New_York", "NY"), ("America/New_York", "FL"), ("America/Chicago", "TX"),

@@ -4,7 +4,6 @@ Callers own the session and the transaction; nothing here commits.
 """
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -21,15 +20,13 @@ from billing.core.ledger import (
     RefundStatus,
 )
 from billing.core.money import Cents
-from billing.db.models import (
-    Coverage,
-    Dispute,
-    LedgerEntry,
-    Patient,
-    PaymentPlan,
-    PlanInstallment,
-    Refund,
-)
+from billing.db.models import Coverage, LedgerEntry, Patient
+from billing.disputes.enums import DisputeStatus
+from billing.disputes.models import Dispute
+from billing.ledger_posting import post_line
+from billing.payment_plans.enums import InstallmentStatus, PlanStatus
+from billing.payment_plans.models import PaymentPlan, PlanInstallment
+from billing.refunds.models import Refund
 
 PAYMENT_METHODS = frozenset({"card", "ach", "check", "cash", "hsa", "fsa", "online", "other"})
 
@@ -135,7 +132,7 @@ def load_items(session: Session, patient_id: int) -> tuple[LineItem, ...]:
 def _active_plan(session: Session, patient_id: int) -> PlanSummary | None:
     plan = session.scalars(
         select(PaymentPlan)
-        .where(PaymentPlan.patient_id == patient_id, PaymentPlan.status == "active")
+        .where(PaymentPlan.patient_id == patient_id, PaymentPlan.status == PlanStatus.ACTIVE)
         .order_by(PaymentPlan.created_at.desc(), PaymentPlan.id.desc())
         .limit(1)
     ).first()
@@ -143,7 +140,7 @@ def _active_plan(session: Session, patient_id: int) -> PlanSummary | None:
         return None
     unpaid = session.scalars(
         select(PlanInstallment)
-        .where(PlanInstallment.plan_id == plan.id, PlanInstallment.status != "paid")
+        .where(PlanInstallment.plan_id == plan.id, PlanInstallment.status != InstallmentStatus.PAID)
         .order_by(PlanInstallment.seq)
     ).all()
     return PlanSummary(
@@ -173,7 +170,7 @@ def load_snapshot(session: Session, patient_id: int) -> AccountSnapshot:
     )
     disputes = session.scalars(
         select(Dispute)
-        .where(Dispute.patient_id == patient_id, Dispute.status == "open")
+        .where(Dispute.patient_id == patient_id, Dispute.status == DisputeStatus.OPEN)
         .order_by(Dispute.opened_at, Dispute.id)
     )
     return AccountSnapshot(
@@ -215,6 +212,7 @@ def find_by_telegram_chat(session: Session, chat_id: int) -> list[Patient]:
 
 
 def post_payment(
+    *,
     session: Session,
     patient_id: int,
     amount: Cents,
@@ -244,15 +242,7 @@ def post_payment(
         ).first()
         if known is None:
             raise UnknownClaim(f"claim {claim_id} is on none of this account's charges")
-    entry = LedgerEntry(
-        entry_id=entry_id or f"PAY-{uuid.uuid4().hex[:16].upper()}",
-        patient_id=patient_id,
-        type=EntryType.PATIENT_PAYMENT.value,
-        amount_cents=amount,
-        posted_date=on,
-        claim_id=claim_id,
-        method=method,
+    return post_line(
+        session=session, patient_id=patient_id, type=EntryType.PATIENT_PAYMENT, amount=amount,
+        posted_date=on, entry_id=entry_id, claim_id=claim_id, method=method,
     )
-    session.add(entry)
-    session.flush()
-    return entry

@@ -22,15 +22,7 @@ from billing import audit
 from billing.core.clock import utcnow
 from billing.core.ledger import EntryType
 from billing.core.price_lists import ContractRate, overlapping
-from billing.db.models import (
-    ChargemasterItem,
-    Coverage,
-    FeeScheduleRate,
-    LedgerEntry,
-    Patient,
-    Refund,
-    RefundEvent,
-)
+from billing.db.models import ChargemasterItem, Coverage, FeeScheduleRate, LedgerEntry, Patient
 from billing.import_rows import (  # noqa: F401 - COLUMNS, KINDS, MAX_ERRORS, ImportRowError are API
     COLUMNS,
     KINDS,
@@ -41,6 +33,7 @@ from billing.import_rows import (  # noqa: F401 - COLUMNS, KINDS, MAX_ERRORS, Im
     fee_key,
     parse_sources,
 )
+from billing.refunds.models import Refund, RefundEvent
 
 # The export has no approval date: an approval is dated at the request.
 REFUND_PATHS = {
@@ -332,6 +325,9 @@ def import_sources(
         report.counts["ledger"], lambda r: r.values["entry_id"],
         extra=lambda r: {"patient_id": stored[r.account]},
     )
+    # Not billing.ledger_posting.post_line: an export brings tens of thousands of lines that
+    # carry their own entry ids and were validated row by row above, so one executemany per
+    # chunk replaces as many ORM objects and flushes.
     for chunk in _chunks(new):
         session.execute(LedgerEntry.__table__.insert(), list(chunk))
 

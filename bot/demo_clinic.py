@@ -24,8 +24,10 @@ from billing.core.insurance import patient_responsibility
 from billing.core.ledger import CoverageTerms
 from billing.core.money import Cents, percent_of
 from billing.core.plans import schedule
-from billing.db.models import Patient, PaymentPlan, PlanInstallment
+from billing.db.models import Patient
 from billing.importer import COLUMNS, ImportReport, import_sources, source_from_text
+from billing.payment_plans.models import PaymentPlan
+from billing.payment_plans.service import PlanExists, create_plan
 
 # Deliberate billing errors, one role per kind, and how many accounts get each.
 ERROR_ROLES = {
@@ -551,17 +553,14 @@ def load(session: Session, clinic: DemoClinic, now: datetime) -> DemoLoad:
             PaymentPlan.start_date == spec.start_date)).first()
         if exists:
             continue
-        plan = PaymentPlan(
-            patient_id=pid, total_cents=spec.total, monthly_cents=spec.installments[0].amount,
-            months=spec.months, start_date=spec.start_date, created_by="demo",
-            status="completed" if spec.paid == spec.months else "active", created_at=now)
-        session.add(plan)
-        session.flush()
-        session.add_all(
-            PlanInstallment(plan_id=plan.id, seq=i.seq, due_date=i.due_date,
-                            amount_cents=i.amount,
-                            status="paid" if i.seq <= spec.paid else "scheduled")
-            for i in spec.installments)
+        try:
+            plan = create_plan(
+                session=session, patient_id=pid, total=spec.total,
+                installments=[(i.seq, i.due_date, i.amount) for i in spec.installments],
+                created_by="demo", paid=spec.paid, created_at=now,
+            )
+        except PlanExists:
+            continue  # a plan made since the last load (by the patient or a representative)
         audit.record(session, "demo", "create_plan", pid, at=now, plan_id=plan.id)
         created += 1
     session.flush()

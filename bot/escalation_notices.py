@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from anyio import to_thread
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from billing.core.clock import Clock
-from billing.db.models import Escalation
+from billing.escalations import service as escalations
 from bot.channels.base import SendResult
 
 log = logging.getLogger(__name__)
@@ -51,21 +51,11 @@ def claim_new(engine: Engine, now: datetime, limit: int = BATCH) -> list[NewEsca
     where it is still empty, so a row another worker claimed first is skipped."""
     claimed: list[NewEscalation] = []
     with Session(engine) as s, s.begin():
-        candidates = s.execute(
-            select(Escalation.id, Escalation.reason, Escalation.priority)
-            .where(Escalation.notified_at.is_(None), Escalation.status == "queued",
-                   Escalation.created_at >= now - MAX_AGE)
-            .order_by(Escalation.id)
-            .limit(limit)
-        ).all()
+        candidates = [(e.id, e.reason, e.priority)
+                      for e in escalations.unannounced(session=s, since=now - MAX_AGE, limit=limit)]
     for esc_id, reason, priority in candidates:
         with Session(engine) as s, s.begin():
-            won = s.execute(
-                update(Escalation)
-                .where(Escalation.id == esc_id, Escalation.notified_at.is_(None))
-                .values(notified_at=now)
-                .execution_options(synchronize_session=False)
-            ).rowcount
+            won = escalations.claim_notice(session=s, escalation_id=esc_id, now=now)
         if won:
             claimed.append(NewEscalation(esc_id, reason, priority))
     return claimed
@@ -74,10 +64,7 @@ def claim_new(engine: Engine, now: datetime, limit: int = BATCH) -> list[NewEsca
 def release(engine: Engine, escalation_id: int) -> None:
     """Give a claim back after the post failed, so the next pass tries again."""
     with Session(engine) as s, s.begin():
-        s.execute(
-            update(Escalation).where(Escalation.id == escalation_id)
-            .values(notified_at=None).execution_options(synchronize_session=False)
-        )
+        escalations.release_notice(session=s, escalation_id=escalation_id)
 
 
 class EscalationNotifier:

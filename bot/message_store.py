@@ -10,7 +10,10 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from billing.db.models import Escalation, Patient, Verification
+from billing.db.models import Patient, Verification
+from billing.escalations.enums import EscalationStatus
+from billing.escalations.models import Escalation
+from billing.escalations.service import escalate
 from bot.channels.base import SendResult
 from bot.messaging_models import INBOUND, OUTBOUND, Message, SmsOptOut
 
@@ -242,7 +245,8 @@ def has_assigned_escalation(engine: Engine, sender_key: str) -> bool:
         return (
             s.scalars(
                 select(Escalation.id).where(
-                    Escalation.sender_key == sender_key, Escalation.status == "assigned"
+                    Escalation.sender_key == sender_key,
+                    Escalation.status == EscalationStatus.ASSIGNED,
                 ).limit(1)
             ).first()
             is not None
@@ -250,27 +254,15 @@ def has_assigned_escalation(engine: Engine, sender_key: str) -> bool:
 
 
 def queue_escalation(
-    engine: Engine, *, sender_key: str, channel: str, reason: str, priority: int, now: datetime,
+    engine: Engine, *, sender_key: str, channel: str, reason: str, now: datetime,
 ) -> int:
-    """Queue the conversation for a representative, unless it already waits for one."""
+    """Queue the conversation for a representative in its own transaction (the pipeline runs
+    this in a worker thread); the sender's verified patient, if any, goes with it."""
     with Session(engine) as s, s.begin():
-        open_id = s.scalars(
-            select(Escalation.id).where(
-                Escalation.sender_key == sender_key,
-                Escalation.status.in_(("queued", "assigned")),
-            ).limit(1)
-        ).first()
-        if open_id is not None:
-            return open_id
         patient_id = s.scalars(
             select(Verification.patient_id).where(
                 Verification.sender_key == sender_key, Verification.verified_at.is_not(None)
             )
         ).first()
-        row = Escalation(
-            sender_key=sender_key, channel=channel, patient_id=patient_id, reason=reason,
-            priority=priority, status="queued", created_at=now,
-        )
-        s.add(row)
-        s.flush()
-        return row.id
+        return escalate(session=s, sender_key=sender_key, channel=channel, reason=reason,
+                        patient_id=patient_id, now=now).id

@@ -25,7 +25,7 @@ from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from billing.db.models import Escalation
+from billing.escalations.models import Escalation
 
 log = logging.getLogger(__name__)
 

@@ -245,7 +245,7 @@ class Pipeline:
         esc = await self.db(
             store.queue_escalation, sender_key=m.sender_key,
             channel=SenderKey.parse(m.sender_key).channel,
-            reason=reason, priority=1, now=self.clock.now(),
+            reason=reason, now=self.clock.now(),
         )
         self.notify("escalated", reason)
         log.info("queued for a representative", extra={"message_id": m.id, "escalation_id": esc})

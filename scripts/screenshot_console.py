@@ -28,7 +28,8 @@ from sqlalchemy.orm import Session
 from billing.core.clock import utcnow
 from billing.core.sender_key import sender_key
 from billing.db.engine import make_engine
-from billing.db.models import Escalation, Patient
+from billing.db.models import Patient
+from billing.escalations.service import escalate, take
 from bot import cli
 from bot.app import create_app
 from bot.console.auth import create_user
@@ -67,12 +68,11 @@ def seed(url: str) -> int:
             s.add(Message(direction="out", channel="sms", sender_key=key, text=answered,
                           status="delivered", created_at=at + timedelta(seconds=3),
                           updated_at=at + timedelta(seconds=3)))
-            esc = Escalation(sender_key=key, channel="sms", patient_id=p.id, reason=reason,
-                             priority=prio, status="queued", created_at=at + timedelta(seconds=3))
-            s.add(esc)
-            s.flush()
+            esc = escalate(session=s, sender_key=key, channel="sms", patient_id=p.id,
+                           reason=reason, now=at + timedelta(seconds=3))
+            assert esc.priority == prio, "CONVERSATIONS disagrees with escalations.PRIORITY"
             shown = shown or esc
-        shown.status, shown.assigned_to = "assigned", "sam"
+        shown = take(session=s, escalation_id=shown.id, username="sam")
         reply_at = shown.created_at + timedelta(minutes=6)
         shown.first_reply_at = reply_at
         reply = Message(direction="out", channel="sms", sender_key=shown.sender_key,

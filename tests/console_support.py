@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from sqlalchemy.orm import Session
 
 from billing.core.clock import FixedClock
-from billing.db.models import Escalation
+from billing.escalations.models import Escalation
 from bot.channels.registry import Channels
 from bot.console import mount_console
 from bot.console.auth import create_user

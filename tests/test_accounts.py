@@ -20,14 +20,10 @@ from billing.accounts import (
 )
 from billing.core.balances import compute_balance
 from billing.core.ledger import EntryType, RefundStatus
-from billing.db.models import (
-    AuditLog,
-    Dispute,
-    LedgerEntry,
-    PaymentPlan,
-    PlanInstallment,
-)
+from billing.db.models import AuditLog, LedgerEntry
+from billing.disputes.models import Dispute
 from billing.importer import import_sources, sources_from_paths
+from billing.payment_plans.models import PaymentPlan, PlanInstallment
 
 FIXTURE = Path(__file__).parent / "fixtures" / "clinic_small"
 NOW = datetime(2024, 6, 30, 15, 0, tzinfo=UTC)
@@ -93,7 +89,8 @@ def test_lookups_by_account_phone_and_telegram(clinic):
 def test_a_payment_on_a_claim_lowers_that_visit(clinic):
     s = clinic
     pid = find_by_account_number(s, "A100").id
-    entry = post_payment(s, pid, 2000, "card", date(2024, 7, 1), claim_id="C100")
+    entry = post_payment(session=s, patient_id=pid, amount=2000, method="card",
+                         on=date(2024, 7, 1), claim_id="C100")
     s.commit()
     assert entry.entry_id.startswith("PAY-") and entry.type == "patient_payment"
     b = compute_balance(load_snapshot(s, pid).items)
@@ -113,7 +110,7 @@ def test_a_bad_payment_is_refused_and_adds_nothing(clinic, kwargs, error):
     args = {"patient_id": find_by_account_number(s, "A100").id, "amount": 1000,
             "method": "card", "on": date(2024, 7, 1), **kwargs}
     with pytest.raises(error):
-        post_payment(s, **args)
+        post_payment(session=s, **args)
     s.rollback()
     assert s.scalar(select(func.count()).select_from(LedgerEntry)) == before
 

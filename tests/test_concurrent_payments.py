@@ -32,8 +32,8 @@ def test_simultaneous_payments_on_one_account_all_land(pg_url):
             start.wait()
             for n in range(EACH):
                 with Session(engine) as s, s.begin():  # one connection per payment
-                    post_payment(s, pid, 100 + worker, "card", date(2024, 7, 1),
-                                 claim_id="C102", entry_id=f"P-{worker}-{n}")
+                    post_payment(session=s, patient_id=pid, amount=100 + worker, method="card",
+                                 on=date(2024, 7, 1), claim_id="C102", entry_id=f"P-{worker}-{n}")
         except Exception as exc:  # noqa: BLE001 - reported below: a lost payment fails the test
             errors.append(exc)
 

@@ -12,17 +12,15 @@ from sqlalchemy.orm import Session
 
 from billing.accounts import load_items
 from billing.core.balances import compute_balance
-from billing.db.models import (
-    AuditLog,
-    ChargemasterItem,
-    Dispute,
-    Escalation,
-    InsuranceChange,
-    LedgerEntry,
-    PaymentPlan,
-    Refund,
-)
-from billing.requests import open_dispute, record_insurance_change, request_refund
+from billing.db.models import AuditLog, ChargemasterItem, LedgerEntry
+from billing.disputes.models import Dispute
+from billing.disputes.service import open_dispute
+from billing.escalations.models import Escalation
+from billing.insurance_changes.models import InsuranceChange
+from billing.insurance_changes.service import record_insurance_change
+from billing.payment_plans.models import PaymentPlan
+from billing.refunds.models import Refund
+from billing.refunds.service import request_refund
 from bot import message_store as store
 from bot.channels.base import SendResult
 from bot.channels.registry import Channels
@@ -157,7 +155,7 @@ def test_return_to_bot_closes_with_a_note_and_tells_the_patient(rep, engine):
 def test_approve_refund_request(rep, engine):
     pid, _ = _account(engine, credit=True)
     with Session(engine) as s, s.begin():
-        refund_id = request_refund(s, pid, 3000, TODAY).refund_id
+        refund_id = request_refund(session=s, patient_id=pid, amount=3000, today=TODAY).refund_id
     esc_id = _held(engine, pid)
     page = rep.get(f"/console/escalations/{esc_id}").text
     assert refund_id in page and "$30.00" in page
@@ -174,7 +172,7 @@ def test_approve_refund_request(rep, engine):
 def test_refund_above_the_credit_is_not_approved(rep, engine):
     pid, _ = _account(engine, credit=True)
     with Session(engine) as s, s.begin():
-        refund_id = request_refund(s, pid, 5000, TODAY).refund_id
+        refund_id = request_refund(session=s, patient_id=pid, amount=5000, today=TODAY).refund_id
     esc_id = _held(engine, pid)
     resp = rep.post(f"/console/escalations/{esc_id}/refunds/{refund_id}",
                     data={"csrf_token": rep.csrf, "decision": "approve"})
@@ -187,7 +185,7 @@ def test_refund_above_the_credit_is_not_approved(rep, engine):
 def test_reject_refund_request(rep, engine):
     pid, _ = _account(engine, credit=True)
     with Session(engine) as s, s.begin():
-        refund_id = request_refund(s, pid, 3000, TODAY).refund_id
+        refund_id = request_refund(session=s, patient_id=pid, amount=3000, today=TODAY).refund_id
     esc_id = _held(engine, pid)
     rep.post(f"/console/escalations/{esc_id}/refunds/{refund_id}",
              data={"csrf_token": rep.csrf, "decision": "reject"})
@@ -200,7 +198,7 @@ def test_action_on_another_patients_record_is_refused(rep, engine):
     pid, _ = _account(engine, credit=True)
     other, _ = _account(engine, credit=True)
     with Session(engine) as s, s.begin():
-        refund_id = request_refund(s, other, 3000, TODAY).refund_id
+        refund_id = request_refund(session=s, patient_id=other, amount=3000, today=TODAY).refund_id
     esc_id = _held(engine, pid)
     resp = rep.post(f"/console/escalations/{esc_id}/refunds/{refund_id}",
                     data={"csrf_token": rep.csrf, "decision": "approve"})
@@ -210,7 +208,8 @@ def test_action_on_another_patients_record_is_refused(rep, engine):
 def test_confirm_insurance_change(rep, engine):
     pid, _ = _account(engine)
     with Session(engine) as s, s.begin():
-        change_id = record_insurance_change(s, pid, "Blue Harbor Health", "BH-12345").id
+        change_id = record_insurance_change(session=s, patient_id=pid, payer="Blue Harbor Health",
+                                            member_id="BH-12345").id
     esc_id = _held(engine, pid)
     assert "Blue Harbor Health" in rep.get(f"/console/escalations/{esc_id}").text
     rep.post(f"/console/escalations/{esc_id}/insurance/{change_id}",
@@ -224,7 +223,8 @@ def test_confirm_insurance_change(rep, engine):
 def test_resolve_dispute_with_an_adjustment(rep, engine):
     pid, ids = _account(engine)
     with Session(engine) as s, s.begin():
-        ref = open_dispute(s, pid, [ids["charge"]], "Billed twice", 5000, NOW).reference
+        ref = open_dispute(session=s, patient_id=pid, entry_ids=[ids["charge"]], summary="Billed twice",
+                           amount=5000, now=NOW).reference
     esc_id = _held(engine, pid)
     resp = rep.post(f"/console/escalations/{esc_id}/disputes/{ref}", data={
         "csrf_token": rep.csrf, "adjustment": "20.00", "resolution": "Duplicate lab fee removed"})
@@ -249,7 +249,8 @@ def test_resolve_dispute_with_an_adjustment(rep, engine):
 def test_bad_dispute_adjustment_changes_nothing(rep, engine, adjustment, reason):
     pid, ids = _account(engine)
     with Session(engine) as s, s.begin():
-        ref = open_dispute(s, pid, [ids["charge"]], "Billed twice", 5000, NOW).reference
+        ref = open_dispute(session=s, patient_id=pid, entry_ids=[ids["charge"]], summary="Billed twice",
+                           amount=5000, now=NOW).reference
     esc_id = _held(engine, pid)
     resp = rep.post(f"/console/escalations/{esc_id}/disputes/{ref}", data={
         "csrf_token": rep.csrf, "adjustment": adjustment, "resolution": "x"})

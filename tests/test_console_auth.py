@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from billing.db.models import Escalation
+from billing.escalations.models import Escalation
 from bot import cli
 from bot.console.auth import (
     InvalidLogin,

@@ -12,7 +12,8 @@ from billing.core.balances import compute_balance
 from billing.core.chargemaster import load_chargemaster
 from billing.core.discrepancies import find_discrepancies
 from billing.db.engine import make_engine
-from billing.db.models import Patient, PaymentPlan, PlanInstallment
+from billing.db.models import Patient
+from billing.payment_plans.models import PaymentPlan, PlanInstallment
 from bot.cli import main
 from bot.demo_clinic import DEMO_ACCOUNTS, generate, load
 from clinic.settings import Settings

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from billing.core.clock import FixedClock
 from billing.db.engine import make_engine
-from billing.db.models import Escalation
-from billing.requests import escalate
+from billing.escalations.models import Escalation
+from billing.escalations.service import escalate
 from bot import message_store as store
 from bot.channels.telegram_transport import TelegramSender, make_bot
 from bot.console import queue
@@ -41,9 +41,10 @@ def notified(engine) -> dict[int, datetime | None]:
 def from_each_process(engine) -> tuple[int, int, int]:
     """An escalation from the action server, one from the pipeline, one from the console."""
     with Session(engine) as s, s.begin():
-        by_action = escalate(s, f"sms:{PATIENT_PHONE}", "sms", None, "request_human", NOW).id
+        by_action = escalate(session=s, sender_key=f"sms:{PATIENT_PHONE}", channel="sms",
+                             reason="request_human", now=NOW).id
     by_pipeline = store.queue_escalation(engine, sender_key="tg:424242", channel="telegram",
-                                         reason="assistant_unavailable", priority=1, now=NOW)
+                                         reason="assistant_unavailable", now=NOW)
     with Session(engine) as s, s.begin():
         by_console = queue.take_over(s, "web:chat-1", "web", None, "rita", NOW).id
     return by_action, by_pipeline, by_console
@@ -70,7 +71,7 @@ def test_a_failed_post_is_given_back_and_posted_on_the_next_pass(settings, teleg
     grouped = settings.replace(representatives_telegram_chat_id=GROUP)
     with Gateway(grouped, clock=FixedClock(NOW), notify_interval_s=3600) as gw:
         esc_id = store.queue_escalation(gw.engine, sender_key="web:abc", channel="web",
-                                        reason="assistant_unavailable", priority=1, now=NOW)
+                                        reason="assistant_unavailable", now=NOW)
         telegram_api.fail_next("sendMessage", status=400,
                                description="Bad Request: chat not found")
         assert gw.client.portal.call(gw.app.state.notifier.notify_once) == 0
@@ -96,7 +97,7 @@ def test_the_gateway_posts_new_escalations_by_itself(settings, telegram_api):
     grouped = settings.replace(representatives_telegram_chat_id=GROUP)
     with Gateway(grouped, notify_interval_s=0.2) as gw:
         esc_id = store.queue_escalation(gw.engine, sender_key="web:abc", channel="web",
-                                        reason="assistant_unavailable", priority=1,
+                                        reason="assistant_unavailable",
                                         now=datetime.now(UTC))
         for _ in range(100):
             if notices(telegram_api):
@@ -121,7 +122,7 @@ def test_notices_need_the_telegram_bot(settings):
 def test_concurrent_claims_never_take_one_escalation_twice(db_url):
     engine = make_engine(db_url)
     ids = [store.queue_escalation(engine, sender_key=f"web:s{i}", channel="web",
-                                  reason="assistant_unavailable", priority=1, now=NOW)
+                                  reason="assistant_unavailable", now=NOW)
            for i in range(30)]
     results: list[list[int]] = []
     start = threading.Barrier(3)
@@ -148,7 +149,7 @@ def test_concurrent_claims_never_take_one_escalation_twice(db_url):
 def test_two_gateway_workers_post_each_escalation_once(db_url):
     engine = make_engine(db_url)
     ids = [store.queue_escalation(engine, sender_key=f"web:w{i}", channel="web",
-                                  reason="assistant_unavailable", priority=1, now=NOW)
+                                  reason="assistant_unavailable", now=NOW)
            for i in range(8)]
 
     async def two_workers(url):

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from billing.db.models import Escalation
+from billing.escalations.models import Escalation
 from bot.console import queue
 from clinic.office_hours import (
     OfficeHoursError,

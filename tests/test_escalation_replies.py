@@ -13,12 +13,12 @@ from sqlalchemy import select
 from actions.base import Turn, frustration_check
 from actions.conversation import EscalateDispute, Fallback, RequestHuman
 from actions.verify import ValidateVerifyForm
-from billing.db.models import Escalation
+from billing.escalations.models import Escalation
 from billing.verification import record_failure
 from clinic.settings import Settings
 
 SETTINGS = Settings(office_hours="Mon-Fri 08:00-17:00", clinic_timezone="America/New_York")
-OPEN = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)  # Wednesday 10:00 in New York
+OFFICE_OPEN = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)  # Wednesday 10:00 in New York
 EVENING = datetime(2026, 3, 4, 23, 30, tzinfo=UTC)  # Wednesday 18:30 in New York
 FRIDAY_NIGHT = datetime(2026, 3, 7, 1, 0, tzinfo=UTC)  # Friday 20:00 in New York
 SENDER = "web:0b9e3c52-7a41-4f0e-9d8a-2c6f1e5b7a90"
@@ -68,7 +68,7 @@ ESCALATIONS = [(request_human, "request_human"), (dispute, "dispute"),
 
 @pytest.mark.parametrize("run,reason", ESCALATIONS)
 def test_inside_office_hours_the_reply_states_the_hours_only(session, run, reason):
-    t = turn(session, OPEN)
+    t = turn(session, OFFICE_OPEN)
     run(t)
     assert SETTINGS.office_hours in said(t) and CLOSED not in said(t)
     assert session.scalars(select(Escalation.reason)).all() == [reason]

@@ -14,7 +14,8 @@ from billing.core.aging import age_account, practice_aging
 from billing.core.balances import compute_balance
 from billing.core.discrepancies import find_discrepancies
 from billing.db.engine import make_engine
-from billing.db.models import Patient, Refund
+from billing.db.models import Patient
+from billing.refunds.models import Refund
 from bot.cli import main
 
 FIXTURE = Path(__file__).parent / "fixtures" / "clinic_small"

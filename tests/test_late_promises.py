@@ -19,8 +19,8 @@ from billing.core.balances import compute_balance
 from billing.core.ledger import RefundRecord, RefundStatus
 from billing.core.promises import OpenCase, PromisePolicy, late_promises
 from billing.db.engine import make_engine
+from billing.disputes.service import open_dispute
 from billing.importer import import_sources, sources_from_paths
-from billing.requests import open_dispute
 from clinic.settings import Settings
 
 FIXTURE = Path(__file__).parent / "fixtures" / "clinic_alloc"
@@ -83,7 +83,8 @@ def test_a_dispute_past_its_answer_date_is_told_as_late(db_url):
     opened = datetime(2026, 10, 1, 15, tzinfo=UTC)
     with Session(eng) as s, s.begin():
         pid = find_by_account_number(s, "A500").id
-        open_dispute(s, pid, [], "patient_questioned", 3600, opened, {})
+        open_dispute(session=s, patient_id=pid, entry_ids=[], summary="patient_questioned",
+                     amount=3600, now=opened, findings={})
     with Session(eng) as s:
         said = _said(s, DisputeCharge(), "A500", opened + timedelta(days=61))
     eng.dispose()

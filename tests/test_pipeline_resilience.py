@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billing.core.clock import FixedClock
-from billing.db.models import Escalation
+from billing.escalations.models import Escalation
 from clinic.settings import ROOT
 from tests.gateway_support import PATIENT_PHONE, Gateway
 

@@ -45,10 +45,10 @@ def test_report_counts_sent_delivered_failed_and_payments_that_followed(engine, 
     message_store.record_delivery_status(engine, "sms", sid[undelivered.id], "undelivered",
                                          "30003", later)
     with Session(engine) as s, s.begin():
-        post_payment(s, delivered.id, 5000, "card", NOON.date() + timedelta(days=3))
-        post_payment(s, delivered.id, 2500, "card", NOON.date() + timedelta(days=14))
-        post_payment(s, paid_late.id, 12000, "card", NOON.date() + timedelta(days=15))
-        post_payment(s, not_sent.id, 12000, "card", NOON.date() + timedelta(days=1))
+        post_payment(session=s, patient_id=delivered.id, amount=5000, method="card", on=NOON.date() + timedelta(days=3))
+        post_payment(session=s, patient_id=delivered.id, amount=2500, method="card", on=NOON.date() + timedelta(days=14))
+        post_payment(session=s, patient_id=paid_late.id, amount=12000, method="card", on=NOON.date() + timedelta(days=15))
+        post_payment(session=s, patient_id=not_sent.id, amount=12000, method="card", on=NOON.date() + timedelta(days=1))
     report = build_report(engine, clinic_timezone=NY)
     day15, day30 = report.steps[15], report.steps[30]
     assert (day15.sent, day15.delivered, day15.undelivered, day15.failed) == (2, 1, 1, 1)
@@ -67,7 +67,7 @@ def test_a_payment_is_credited_once_to_the_latest_reminder_before_it(engine, twi
     run(engine, twilio)
     run(engine, twilio, now=NOON + timedelta(days=7, seconds=1))
     with Session(engine) as s, s.begin():
-        post_payment(s, p.id, 4000, "card", NOON.date() + timedelta(days=9))
+        post_payment(session=s, patient_id=p.id, amount=4000, method="card", on=NOON.date() + timedelta(days=9))
     report = build_report(engine, clinic_timezone=NY)
     assert (report.steps[1].payments, report.steps[15].payments) == (0, 1)
     assert report.total().paid_cents == 4000

@@ -18,7 +18,9 @@ from sqlalchemy.orm import Session
 
 from billing.accounts import load_items
 from billing.core.aging import age_account
-from billing.db.models import AuditLog, Dispute, LedgerEntry, Patient, PaymentPlan
+from billing.db.models import AuditLog, LedgerEntry, Patient
+from billing.disputes.models import Dispute
+from billing.payment_plans.models import PaymentPlan
 from bot import message_store
 from bot.channels.registry import Channels
 from bot.channels.sms import SmsChannel

@@ -1,6 +1,7 @@
-"""Tables of the patient account database: patients, coverages, the ledger, refunds,
-payment plans, disputes, verification state, escalations, the audit log, and
-the clinic's own price list and payer contracts."""
+"""Tables shared by every feature: patients, coverages, the ledger, verification state, the
+audit log, and the clinic's own price list and payer contracts. Each feature's own tables live
+in its folder (billing/disputes, billing/escalations, billing/insurance_changes,
+billing/payment_plans, billing/refunds); bot/all_models.py imports them all."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -10,10 +11,8 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     ForeignKey,
-    Index,
     Numeric,
     String,
-    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -91,106 +90,6 @@ class LedgerEntry(Base):
     patient: Mapped[Patient] = relationship(back_populates="entries")
 
 
-class Refund(Base):
-    __tablename__ = "refunds"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    refund_id: Mapped[str] = mapped_column(String(64), unique=True)
-    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
-    amount_cents: Mapped[int]
-    status: Mapped[str] = mapped_column(String(16))
-    requested_date: Mapped[date]
-    issued_date: Mapped[date | None]
-    method: Mapped[str | None] = mapped_column(String(32))
-    source: Mapped[str] = mapped_column(String(16), default="import")  # import | patient | rep
-
-    events: Mapped[list[RefundEvent]] = relationship(
-        back_populates="refund", order_by="RefundEvent.id"
-    )
-
-
-class RefundEvent(Base):
-    """Status history of a refund: requested, approved, issued, rejected."""
-
-    __tablename__ = "refund_events"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    refund_id: Mapped[int] = mapped_column(ForeignKey("refunds.id"), index=True)
-    status: Mapped[str] = mapped_column(String(16))
-    on_date: Mapped[date]
-    actor: Mapped[str] = mapped_column(String(80), default="system")
-    note: Mapped[str | None] = mapped_column(Text)
-
-    refund: Mapped[Refund] = relationship(back_populates="events")
-
-
-class PaymentPlan(Base):
-    __tablename__ = "payment_plans"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
-    total_cents: Mapped[int]
-    monthly_cents: Mapped[int]
-    months: Mapped[int]
-    start_date: Mapped[date]
-    status: Mapped[str] = mapped_column(String(16), default="active")  # active|completed|cancelled
-    created_by: Mapped[str] = mapped_column(String(80), default="patient")
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    installments: Mapped[list[PlanInstallment]] = relationship(
-        back_populates="plan", order_by="PlanInstallment.seq"
-    )
-
-
-class PlanInstallment(Base):
-    __tablename__ = "plan_installments"
-    __table_args__ = (UniqueConstraint("plan_id", "seq"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    plan_id: Mapped[int] = mapped_column(ForeignKey("payment_plans.id"), index=True)
-    seq: Mapped[int]
-    due_date: Mapped[date]
-    amount_cents: Mapped[int]
-    status: Mapped[str] = mapped_column(String(16), default="scheduled")  # scheduled|paid|missed
-
-    plan: Mapped[PaymentPlan] = relationship(back_populates="installments")
-
-
-class Dispute(Base):
-    __tablename__ = "disputes"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    reference: Mapped[str] = mapped_column(String(16), unique=True)
-    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open|resolved|rejected
-    summary: Mapped[str] = mapped_column(Text)
-    amount_cents: Mapped[int] = mapped_column(default=0)
-    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
-    resolved_at: Mapped[datetime | None]
-    resolution: Mapped[str | None] = mapped_column(Text)
-
-    items: Mapped[list[DisputeItem]] = relationship(back_populates="dispute")
-
-
-class DisputeItem(Base):
-    __tablename__ = "dispute_items"
-    __table_args__ = (UniqueConstraint("dispute_id", "entry_id"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    dispute_id: Mapped[int] = mapped_column(ForeignKey("disputes.id"), index=True)
-    entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"), index=True)
-    finding: Mapped[str | None] = mapped_column(String(40))
-
-    dispute: Mapped[Dispute] = relationship(back_populates="items")
-
-
-class InsuranceChange(Base):
-    """A patient's new payer and member id, pending a representative's confirmation."""
-
-    __tablename__ = "insurance_changes"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
-    payer: Mapped[str] = mapped_column(String(120))
-    member_id: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|confirmed|rejected
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    decided_by: Mapped[str | None] = mapped_column(String(80))
-
-
 class Verification(Base):
     """Identity verification state of one sender (a channel identity such as 'sms:+1555...').
 
@@ -205,28 +104,6 @@ class Verification(Base):
     last_seen_at: Mapped[datetime | None]
     failures: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
-
-
-class Escalation(Base):
-    """A conversation handed to the representatives."""
-
-    __tablename__ = "escalations"
-    __table_args__ = (Index("ix_escalations_status_priority", "status", "priority", "created_at"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    sender_key: Mapped[str] = mapped_column(String(120), index=True)
-    channel: Mapped[str] = mapped_column(String(16))
-    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"))
-    reason: Mapped[str] = mapped_column(String(40))
-    priority: Mapped[int] = mapped_column(default=2)  # 1 highest
-    status: Mapped[str] = mapped_column(String(16), default="queued")  # queued|assigned|closed
-    assigned_to: Mapped[str | None] = mapped_column(String(80))
-    note: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    first_reply_at: Mapped[datetime | None]
-    closed_at: Mapped[datetime | None]
-    # When the representatives' Telegram group was told (bot/escalation_notices.py; migration
-    # 0005_escalation_notify).
-    notified_at: Mapped[datetime | None]
 
 
 class AuditLog(Base):

@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session
 from billing.accounts import line_item
 from billing.core.aging import BUCKETS, Aging, age_account, practice_aging
 from billing.core.money import fmt
-from billing.db.models import Escalation, LedgerEntry
+from billing.db.models import LedgerEntry
+from billing.escalations.enums import OPEN, EscalationStatus
+from billing.escalations.models import Escalation
 from bot.messaging_models import INBOUND, Message
 
 WINDOW = timedelta(days=30)
@@ -67,7 +69,7 @@ def compute(session: Session, now: datetime, today: date) -> DashboardStats:
     counts = dict(
         session.execute(
             select(Escalation.status, func.count())
-            .where(Escalation.status.in_(("queued", "assigned")))
+            .where(Escalation.status.in_(OPEN))
             .group_by(Escalation.status)
         ).all()
     )
@@ -89,8 +91,8 @@ def compute(session: Session, now: datetime, today: date) -> DashboardStats:
         )
     )
     return DashboardStats(
-        queued=counts.get("queued", 0),
-        assigned=counts.get("assigned", 0),
+        queued=counts.get(EscalationStatus.QUEUED, 0),
+        assigned=counts.get(EscalationStatus.ASSIGNED, 0),
         median_first_reply=median_delay([(a, b) for a, b in replied]),
         conversations=len(talkers),
         resolved_by_bot=len(talkers - escalated),

@@ -9,7 +9,7 @@ from anyio import from_thread
 from sqlalchemy.orm import Session
 
 from billing import audit
-from billing.db.models import Escalation
+from billing.escalations.models import Escalation
 from bot.console import queue
 from bot.console.console_models import ConsoleReply
 

@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from billing.db.models import Escalation
+from billing.escalations.enums import OPEN
+from billing.escalations.models import Escalation
 from bot.console.console_models import EscalationNote
 from bot.console.transcript import last_message_id
 from bot.console.web import PREFIX, Ctx, Who
@@ -28,7 +29,7 @@ KEEPALIVE_SECONDS = 15.0
 def queue_fingerprint(session: Session) -> str:
     rows = session.execute(
         select(Escalation.id, Escalation.status, Escalation.assigned_to, Escalation.priority)
-        .where(Escalation.status.in_(("queued", "assigned")))
+        .where(Escalation.status.in_(OPEN))
         .order_by(Escalation.id)
     ).all()
     return hashlib.sha256(repr([tuple(r) for r in rows]).encode()).hexdigest()[:16]

@@ -12,9 +12,12 @@ from sqlalchemy.orm import Session
 from billing.accounts import AccountSnapshot, load_snapshot
 from billing.core.balances import Balance, compute_balance
 from billing.core.discrepancies import Finding
+from billing.core.ledger import RefundStatus
 from billing.core.promises import PromisePolicy
-from billing.db.models import InsuranceChange, Patient
+from billing.db.models import Patient
 from billing.findings import account_findings
+from billing.insurance_changes.enums import InsuranceChangeStatus
+from billing.insurance_changes.models import InsuranceChange
 from billing.price_list_store import load_clinic_prices
 
 
@@ -36,7 +39,7 @@ class AccountSummary:
 
     @property
     def requested_refunds(self):
-        return tuple(r for r in self.snapshot.refunds if r.status.value == "requested")
+        return tuple(r for r in self.snapshot.refunds if r.status == RefundStatus.REQUESTED)
 
 
 def account_summary(session: Session, patient_id: int, today: date,
@@ -45,7 +48,7 @@ def account_summary(session: Session, patient_id: int, today: date,
     patient = session.get(Patient, patient_id)
     changes = session.scalars(
         select(InsuranceChange)
-        .where(InsuranceChange.patient_id == patient_id, InsuranceChange.status == "pending")
+        .where(InsuranceChange.patient_id == patient_id, InsuranceChange.status == InsuranceChangeStatus.PENDING)
         .order_by(InsuranceChange.created_at, InsuranceChange.id)
     )
     return AccountSummary(

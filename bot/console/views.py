@@ -14,6 +14,7 @@ from billing.accounts import UnknownAccount
 from billing.core.aging import BUCKETS
 from billing.core.clock import Clock
 from billing.core.promises import PromisePolicy
+from billing.escalations.enums import EscalationStatus
 from billing.findings import worklist
 from bot.console import action_views, dashboard, live, queue, summary, transcript
 from bot.console.auth import Identity, InvalidLogin, csrf_ok, log_in, log_out
@@ -144,7 +145,7 @@ def conversation_page(request: Request, ctx: ConsoleContext, s: Session, who: Id
     return ctx.render(
         request, "conversation.html", status_code=status, who=who, esc=esc,
         lines=transcript.lines(s, esc.sender_key, (esc.id,)), account=account, error=error, done=action_views.DONE.get(done, ""),
-        holder=esc.status == "assigned" and esc.assigned_to == who.username,
+        holder=esc.status == EscalationStatus.ASSIGNED and esc.assigned_to == who.username,
         today=ctx.today(),
     )
 

@@ -19,7 +19,11 @@ from sqlalchemy import Engine, and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from billing.core.ledger import ClaimStatus, EntryType
-from billing.db.models import Dispute, LedgerEntry, Patient, PaymentPlan
+from billing.db.models import LedgerEntry, Patient
+from billing.disputes.enums import DisputeStatus
+from billing.disputes.models import Dispute
+from billing.payment_plans.enums import PlanStatus
+from billing.payment_plans.models import PaymentPlan
 from bot.messaging_models import SmsOptOut
 from bot.reminders.policy import Candidate
 from bot.reminders.reminders_models import ReminderOutbox
@@ -134,9 +138,9 @@ def candidates_query(now: datetime):
             p.c.telegram_opted_out_at.is_not(None).label("telegram_opted_out"),
             p.c.timezone,
             p.c.state,
-            exists().where(Dispute.patient_id == p.c.id, Dispute.status == "open")
+            exists().where(Dispute.patient_id == p.c.id, Dispute.status == DisputeStatus.OPEN)
             .label("open_dispute"),
-            exists().where(PaymentPlan.patient_id == p.c.id, PaymentPlan.status == "active")
+            exists().where(PaymentPlan.patient_id == p.c.id, PaymentPlan.status == PlanStatus.ACTIVE)
             .label("active_plan"),
             p.c.needs_review,
             pd.c.oldest_due,

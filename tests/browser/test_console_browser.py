@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from billing.core.clock import utcnow
 from billing.db.engine import make_engine
-from billing.db.models import Escalation
+from billing.escalations.models import Escalation
 from bot.console.delivery import HANDBACK_TEXT
 from tests.console_support import PASSWORD, add_escalation, add_user
 from tests.dialogue_factories import add_entry, add_patient

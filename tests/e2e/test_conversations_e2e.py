@@ -14,15 +14,12 @@ from billing.core.discrepancies import find_discrepancies
 from billing.core.money import fmt
 from billing.core.plans import add_months, plan_options
 from billing.core.promises import add_business_days
-from billing.db.models import (
-    Dispute,
-    Escalation,
-    InsuranceChange,
-    LedgerEntry,
-    PaymentPlan,
-    Refund,
-    RefundEvent,
-)
+from billing.db.models import LedgerEntry
+from billing.disputes.models import Dispute
+from billing.escalations.models import Escalation
+from billing.insurance_changes.models import InsuranceChange
+from billing.payment_plans.models import PaymentPlan
+from billing.refunds.models import Refund, RefundEvent
 from clinic.settings import Settings, load_settings
 from clinic.statement_links import read_token
 from tests.e2e.clinic import (

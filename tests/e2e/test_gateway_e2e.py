@@ -16,8 +16,12 @@ from billing.core.assistance import AssistancePolicy, load_poverty_table, screen
 from billing.core.discrepancies import find_discrepancies
 from billing.core.money import fmt
 from billing.core.plans import add_months, plan_options
-from billing.db.models import Dispute, Escalation, InsuranceChange, PaymentPlan, Verification
+from billing.db.models import Verification
+from billing.disputes.models import Dispute
+from billing.escalations.models import Escalation
 from billing.importer import import_sources, source_from_text
+from billing.insurance_changes.models import InsuranceChange
+from billing.payment_plans.models import PaymentPlan
 from clinic.settings import Settings, load_settings
 from tests.doubles.twilio import TwilioDouble
 from tests.e2e.conftest import SESSION_SECRET

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from billing.core.money import fmt
-from billing.db.models import Escalation, Patient, Verification
+from billing.db.models import Patient, Verification
+from billing.escalations.models import Escalation
 from tests.e2e.clinic import (
     FAMILY_PHONE,
     JORDAN_DOB,

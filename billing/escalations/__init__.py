@@ -1,0 +1,1 @@
+"""Escalations: conversations handed to the representatives (model, statuses, every write)."""
