@@ -36,6 +36,8 @@ PATIENT_FACING = [
     "bot/optout.py",
     "clinic/office_hours.py",
     "clinic/statement_links.py",
+    "billing/core/explanation.py",
+    "billing/core/discrepancies.py",
 ]
 SENTENCE = re.compile(r"[A-Za-z]{2,}[ \t]+[A-Za-z]")
 LETTER = re.compile(r"[A-Za-z]")
