@@ -31,6 +31,7 @@ from bot.outbound.sms import SmsSender
 from bot.outbound.telegram import TelegramSender, make_bot
 from bot.pipeline import Pipeline
 from bot.rasa_pool import make_rasa_client
+from clinic import wording
 from clinic.settings import Settings, load_settings
 from clinic.statement_links import read_token
 
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.filters["money"] = fmt
+templates.env.globals["t"] = wording.html  # the patient pages' words (clinic.wording)
 
 _NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
              "X-Robots-Tag": "noindex"}

@@ -11,6 +11,9 @@ patterns); operator reasons (OPERATOR_REASON); and the short ALLOWED list, each 
 its reason. Notices to the
 representatives' group (bot/escalation_notices.py) and the console's screens are not sent
 to patients and are not scanned.
+
+The patient's web pages (PATIENT_PAGES) may show no text outside template expressions, and
+the web chat's script no sentence (it reads its two error texts from the page).
 """
 from __future__ import annotations
 
@@ -192,6 +195,8 @@ def _ids_used_in_code() -> set[str]:
                   and re.fullmatch(r"[a-z_]+(\.[a-z0-9_]+)+", node.value)
                   and node.value.split(".")[0] in {i.split(".")[0] for i in known}):
                 ids.add(node.value)
+    for page in PATIENT_PAGES:
+        ids.update(re.findall(r"\bt\([\"']([a-z0-9_.]+)[\"']", (ROOT / page).read_text()))
     return ids
 
 
@@ -223,3 +228,49 @@ def test_text_fills_the_fields_and_refuses_an_unknown_id():
     assert all(isinstance(v, str) and v for v in wording.messages().values())
     assert all(name.isidentifier() for v in wording.messages().values()
                for _, name, _, _ in string.Formatter().parse(v) if name)
+
+
+# ---- the patient's web pages ------------------------------------------------------------
+
+PATIENT_PAGES = ["bot/templates/statement.html", "bot/templates/chat.html"]
+PATIENT_SCRIPTS = ["bot/static/chat.js"]
+JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
+WORDY_ATTRIBUTE = re.compile(r"""\b(?:aria-label|placeholder|title|alt)=["']([^"']*)["']""")
+JS_STRING = re.compile(r'"((?:[^"\\\n]|\\.)*)"|\'((?:[^\'\\\n]|\\.)*)\'')
+JS_COMMENT = re.compile(r"//[^\n]*|/\*.*?\*/", re.DOTALL)
+JS_ALLOWED = {"noopener noreferrer", "use strict"}  # a link's rel attribute, a JS directive
+
+
+def page_words(html: str) -> list[str]:
+    """Words a page shows that do not come from a template expression ({{ t(...) }})."""
+    bare = JINJA.sub("", html)
+    shown = re.findall(r">([^<]*)<", bare) + WORDY_ATTRIBUTE.findall(bare)
+    return [s.strip() for s in shown if LETTER.search(s)]
+
+
+def script_words(js: str) -> list[str]:
+    strings = (a or b for a, b in JS_STRING.findall(JS_COMMENT.sub("", js)))
+    return [s for s in strings if SENTENCE.search(s) and s not in JS_ALLOWED]
+
+
+@pytest.mark.parametrize("page", PATIENT_PAGES)
+def test_a_patient_page_shows_only_the_catalogue_words(page):
+    assert not page_words((ROOT / page).read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("script", PATIENT_SCRIPTS)
+def test_the_web_chat_script_takes_its_words_from_the_page(script):
+    assert not script_words((ROOT / script).read_text(encoding="utf-8"))
+
+
+def test_the_page_scan_finds_words_written_in_a_page_or_script():
+    assert page_words("<p>{{ t('page.chat.intro') }} Call us</p>") == ["Call us"]
+    assert page_words('<input placeholder="Type here">') == ["Type here"]
+    assert script_words('add("error", "Something went wrong.");') == ["Something went wrong."]
+
+
+def test_page_words_are_escaped_but_links_are_kept():
+    from markupsafe import Markup
+    link = Markup('<a href="https://pay.example/">pay</a>')
+    html = wording.html("page.statement.pay_online", link=link, methods="cards & checks")
+    assert html == 'Pay online at <a href="https://pay.example/">pay</a> (cards &amp; checks).'

@@ -14,8 +14,9 @@ that composes it (actions/templates.py), so a translator always sees whole sente
 What is patient wording: anything sent to a patient (replies, reminders, the gateway's own
 answers, the console's hand-back). Not here: notices to the representatives' group, the
 console's own screens, log messages. The Rasa domain has no responses (`utter_` texts): every
-reply comes from an action. tests/test_wording.py fails on a patient sentence written
-anywhere else. Money is formatted by billing.core.money.fmt; dates and times here.
+reply comes from an action. The patient's web pages (bot/templates/statement.html, chat.html)
+use the same catalogue through html(). tests/test_wording.py fails on a patient sentence
+written anywhere else. Money is formatted by billing.core.money.fmt; dates and times here.
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from pathlib import Path
 
 from babel.dates import format_date, format_time
 from babel.messages.pofile import read_po
+from markupsafe import Markup, escape
 
 DEFAULT_LANG = "en"
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -61,6 +63,15 @@ def text(msg_id: str, lang: str = DEFAULT_LANG, **params: object) -> str:
     if template is None:
         raise UnknownMessage(msg_id)
     return template.format(**params)
+
+
+def html(msg_id: str, lang: str = DEFAULT_LANG, **params: object) -> Markup:
+    """text() for an HTML page: the message and its fields escaped, except fields that are
+    already markup (a link built in the template)."""
+    template = messages(lang).get(msg_id) or messages(DEFAULT_LANG).get(msg_id)
+    if template is None:
+        raise UnknownMessage(msg_id)
+    return Markup(escape(template)).format(**params)
 
 
 def fields(msg_id: str, lang: str = DEFAULT_LANG) -> set[str]:
