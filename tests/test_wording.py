@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 import re
 import string
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -274,3 +275,26 @@ def test_page_words_are_escaped_but_links_are_kept():
     link = Markup('<a href="https://pay.example/">pay</a>')
     html = wording.html("page.statement.pay_online", link=link, methods="cards & checks")
     assert html == 'Pay online at <a href="https://pay.example/">pay</a> (cards &amp; checks).'
+
+
+def test_a_second_language_is_a_po_file_and_falls_back_to_english(tmp_path, monkeypatch):
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import write_po
+
+    catalog = Catalog(locale="es", domain=wording.DOMAIN)
+    catalog.add("verify.verified", "Gracias {first_name}, ya está verificado.")
+    (tmp_path / "es" / "LC_MESSAGES").mkdir(parents=True)
+    with (tmp_path / "es" / "LC_MESSAGES" / "billbot.po").open("wb") as f:
+        write_po(f, catalog)
+    (tmp_path / "en").symlink_to(wording.LOCALE_DIR / "en")
+    monkeypatch.setattr(wording, "LOCALE_DIR", tmp_path)
+    wording.messages.cache_clear()
+    try:
+        assert wording.languages() == ("en", "es")
+        assert wording.text("verify.verified", "es", first_name="Ana") == (
+            "Gracias Ana, ya está verificado.")
+        assert wording.text("goodbye", "es") == wording.text("goodbye")  # not translated yet
+        assert wording.day(date(2026, 3, 4), "es") == "mar 4, 2026"
+        assert wording.fields("verify.verified", "es") == wording.fields("verify.verified")
+    finally:
+        wording.messages.cache_clear()

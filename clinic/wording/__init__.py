@@ -85,7 +85,7 @@ def day(value: date | None, lang: str = DEFAULT_LANG) -> str:
     """'Mar 4, 2026'; date.none ('no date') without one."""
     if value is None:
         return text("date.none", lang)
-    return format_date(value, "MMM d, y", locale=lang)
+    return format_date(value, text("format.date", lang), locale=lang)
 
 
 def weekday(value: date, lang: str = DEFAULT_LANG) -> str:
@@ -95,4 +95,4 @@ def weekday(value: date, lang: str = DEFAULT_LANG) -> str:
 
 def clock(value: datetime, lang: str = DEFAULT_LANG) -> str:
     """'8:00 AM': the wall-clock time of `value` in its own zone."""
-    return format_time(value.time(), "h:mm a", locale=lang)
+    return format_time(value.time(), text("format.time", lang), locale=lang)
