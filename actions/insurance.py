@@ -51,7 +51,7 @@ class InsuranceCoverage(AccountAction):
                                _late_decision(balance, v, turn))
                   for v in visits[-RECENT_VISITS:]]
         if claims:
-            turn.say(t.chunk(["Recent claims:"] + claims))
+            turn.say(t.recent_claims(claims))
         service = turn.entity("service")
         # The clinic's own imported price list when it has one; else the shipped (demo) one.
         price_list = load_clinic_chargemaster(turn.session) or prices(turn.settings.chargemaster_path)

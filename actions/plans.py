@@ -144,7 +144,7 @@ class PlanChosen(BillbotAction):
             return run_action("action_payment_plan", turn)
         option = _chosen(turn, load_snapshot(turn.session, patient_id))
         if option is None:
-            turn.say(t.plan_not_created("the balance changed, please ask again"))
+            turn.say(t.plan_balance_changed())
             return []
         turn.say(t.plan_confirm(option.monthly, option.months, option.installments[0].due_date,
                                 option.end_date))
@@ -166,7 +166,7 @@ class CreatePlan(AccountAction):
     def answer(self, turn: Turn, account: AccountSnapshot) -> list[dict[str, Any]]:
         option = _chosen(turn, account)
         if option is None:
-            turn.say(t.plan_not_created("the balance changed, please ask again"))
+            turn.say(t.plan_balance_changed())
             return []
         schedule = [(i.seq, i.due_date, i.amount) for i in option.installments]
         try:

@@ -1,17 +1,17 @@
-"""Every word billbot says to a patient. Plain text that fits SMS: short, no markdown; long
-content comes back as several messages. Nothing here reads the database or the clock."""
+"""What billbot says to a patient in the dialogue: each function picks the catalogue's
+messages (clinic.wording, by id) and composes them. Plain text that fits SMS: short, no
+markdown; long content comes back as several messages. Nothing here reads the database or
+the clock, and no sentence is written here: they are all in the catalogue."""
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
 
 from billing.core.money import Cents, fmt
+from clinic.wording import day
+from clinic.wording import text as _
 
 SMS_CHUNK = 320  # two SMS segments: long lists are cut between lines, never inside one
-
-
-def day(value: date | None) -> str:
-    return f"{value:%b} {value.day}, {value.year}" if value else "no date"
 
 
 def chunk(lines: Sequence[str], limit: int = SMS_CHUNK) -> list[str]:
@@ -30,100 +30,93 @@ def chunk(lines: Sequence[str], limit: int = SMS_CHUNK) -> list[str]:
     return messages
 
 
+def _parts(parts: Sequence[str]) -> str:
+    """Parts of one line, as the catalogue's comments describe: 'a, b, c.'"""
+    return ", ".join(parts) + "."
+
+
 # Conversation
 def greet(clinic: str) -> str:
-    return (f"Hi, I'm billbot, the billing assistant for {clinic}. Ask me about your balance, "
-            "a charge, a refund, a payment plan, insurance or a statement.")
+    return _("greet", clinic=clinic)
 
 
 def goodbye() -> str:
-    return "Thanks for getting in touch. Goodbye!"
+    return _("goodbye")
 
 
 def thanks() -> str:
-    return "You're welcome. Anything else I can help with?"
+    return _("thanks")
 
 
 def help_text(clinic_phone: str) -> list[str]:
-    return [
-        ("I can help with: BAL (balance), PAY (how to pay), PLAN (payment plan), a charge you "
-        "think is wrong, refunds, insurance coverage and estimates, an itemized statement, "
-        "financial assistance, and updating your insurance."),
-        f"Reply AGENT to reach a person, or call {clinic_phone}.",
-    ]
+    return [_("help.topics"), _("help.agent", clinic_phone=clinic_phone)]
 
 
 def out_of_scope(clinic_phone: str) -> str:
-    return ("Sorry, I can only help with billing: balances, payments, payment plans, charges, "
-            f"refunds, insurance and financial assistance. For anything else please call "
-            f"{clinic_phone}.")
+    return _("out_of_scope", clinic_phone=clinic_phone)
 
 
 def bot_challenge() -> str:
-    return ("I'm billbot, an automated assistant for billing questions. Reply AGENT any time "
-            "to reach a person.")
+    return _("bot_challenge")
 
 
 def inform_unprompted() -> str:
-    return "Thanks. What can I help you with? For example BAL for your balance."
+    return _("inform_unprompted")
 
 
 def not_understood() -> str:
-    return ("Sorry, I didn't understand that. You can ask about your balance, a payment plan, "
-            "a charge, a refund or insurance, or reply AGENT for a person.")
+    return _("not_understood")
 
 
 def ok_nothing_pending() -> str:
-    return "OK. What else can I help you with?"
+    return _("ok_nothing_pending")
 
 
 def declined() -> str:
-    return "No problem. Anything else I can help with?"
+    return _("declined")
 
 
 # Verification
 def ask_dob() -> str:
-    return ("To protect your privacy I need to confirm who you are. What is your date of "
-            "birth? (for example 03/14/1985)")
+    return _("verify.ask_dob")
 
 
 def ask_family() -> str:
-    return ("To protect your privacy: more than one patient uses this number. Which patient is "
-            "this about? Reply with their first name and date of birth.")
+    return _("verify.ask_family")
 
 
 def ask_first_name() -> str:
-    return "Thanks. What is that patient's first name?"
+    return _("verify.ask_first_name")
 
 
 def ask_family_dob() -> str:
-    return "Thanks. What is that patient's date of birth? (for example 03/14/1985)"
+    return _("verify.ask_family_dob")
 
 
 def ask_account_and_dob() -> str:
-    return ("To protect your privacy I need to confirm who you are. Please reply with your "
-            "account number (on your statement) and your date of birth.")
+    return _("verify.ask_account_and_dob")
 
 
 def ask_dob_for_account() -> str:
-    return "Thanks. Now your date of birth, please (for example 03/14/1985)."
+    return _("verify.ask_dob_for_account")
 
 
 def ask_account_number() -> str:
-    return "Thanks. Now your account number, please (it's on your statement)."
+    return _("verify.ask_account_number")
 
 
 def verification_retry_hint() -> str:
-    return "I couldn't find a date in that. Please send the date of birth like 03/14/1985."
+    return _("verify.retry_hint")
 
 
 def verified(first_name: str) -> str:
-    return f"Thanks {first_name}, you're verified."
+    return _("verify.verified", first_name=first_name)
 
 
 def verification_failed(tries_left: int) -> str:
-    tries = "1 more try" if tries_left == 1 else f"{tries_left} more tries"
-    return f"Sorry, that doesn't match our records. You have {tries}."
+    if tries_left == 1:
+        return _("verify.failed.one")
+    return _("verify.failed.other", tries_left=tries_left)
 
 
 def _then(text: str, away: str | None) -> str:
@@ -134,36 +127,29 @@ def _then(text: str, away: str | None) -> str:
 
 def verification_locked(minutes: int, office_hours: str, clinic_phone: str,
                         away: str | None = None) -> str:
-    return _then(f"For your security I can't try verification again for {minutes} minutes. "
-                 f"I've asked our billing team to follow up ({office_hours}), or call "
-                 f"{clinic_phone}.", away)
+    return _then(_("verify.locked", minutes=minutes, office_hours=office_hours,
+                   clinic_phone=clinic_phone), away)
 
 
 def still_locked(office_hours: str, clinic_phone: str) -> str:
-    return ("For your security, verification is paused for a while after too many attempts. "
-            f"Our billing team can help ({office_hours}) at {clinic_phone}.")
+    return _("verify.still_locked", office_hours=office_hours, clinic_phone=clinic_phone)
 
 
 def verification_stopped() -> str:
-    return "OK, I've stopped. I can't share account details until you're verified."
+    return _("verify.stopped")
 
 
 # Escalation
 def escalated(office_hours: str, clinic_phone: str, away: str | None = None) -> str:
-    return _then(f"I've passed this conversation to our billing team. A person will reply "
-                 f"here during office hours ({office_hours}). For anything urgent call "
-                 f"{clinic_phone}.", away)
+    return _then(_("escalated", office_hours=office_hours, clinic_phone=clinic_phone), away)
 
 
 def frustration(office_hours: str, away: str | None = None) -> str:
-    return _then("I'm sorry this has been frustrating. I've asked a member of our billing "
-                 f"team to look at your conversation; they'll reply here ({office_hours}).",
-                 away)
+    return _then(_("escalated.frustration", office_hours=office_hours), away)
 
 
 def fallback_escalated(office_hours: str, clinic_phone: str, away: str | None = None) -> str:
-    return _then("Sorry, I'm still not understanding. I've asked a person from our billing "
-                 f"team to reply here ({office_hours}). You can also call {clinic_phone}.",
+    return _then(_("escalated.fallback", office_hours=office_hours, clinic_phone=clinic_phone),
                  away)
 
 
@@ -171,289 +157,285 @@ def fallback_escalated(office_hours: str, clinic_phone: str, away: str | None = 
 def balance(first_name: str, due_now: Cents, due_date: date | None, pending: Cents,
             credit: Cents, plan_next: tuple[Cents, date] | None) -> list[str]:
     if credit > 0:
-        lines = [(f"Hi {first_name}. Your account has a credit of {fmt(credit)}; you owe "
-                 "nothing right now. Ask about a refund if you'd like it back.")]
+        lines = [_("balance.credit", first_name=first_name, credit=fmt(credit))]
+    elif due_now > 0 and due_date:
+        lines = [_("balance.due_by", first_name=first_name, due_now=fmt(due_now),
+                   due_date=day(due_date))]
     elif due_now > 0:
-        when = f", due by {day(due_date)}" if due_date else ""
-        lines = [f"Hi {first_name}. You owe {fmt(due_now)} now{when}."]
+        lines = [_("balance.due", first_name=first_name, due_now=fmt(due_now))]
     else:
-        lines = [f"Hi {first_name}. You have nothing due right now."]
+        lines = [_("balance.nothing_due", first_name=first_name)]
     if pending > 0:
-        lines.append(f"{fmt(pending)} is waiting on insurance and isn't due yet.")
+        lines.append(_("balance.pending", pending=fmt(pending)))
     if plan_next:
-        lines.append(f"Your payment plan's next payment is {fmt(plan_next[0])} on "
-                     f"{day(plan_next[1])}.")
-    return [" ".join(lines), "Would you like the itemized list by visit? Reply YES or NO."]
+        lines.append(_("balance.plan_next", amount=fmt(plan_next[0]), date=day(plan_next[1])))
+    return [" ".join(lines), _("balance.offer_itemized")]
 
 
 def visit_line(service_date: date | None, description: str, charge: Cents, insurance_paid: Cents,
                adjustments: Cents, patient_paid: Cents, remaining: Cents,
                pending: Cents, refunded: Cents = 0, moved: Cents = 0) -> str:
     """One visit, so that charged - paid - adjustments + refunded + moved = owed (or pending)."""
-    parts = [f"{day(service_date)} {description}: charged {fmt(charge)}"]
-    if insurance_paid:
-        parts.append(f"insurance paid {fmt(insurance_paid)}")
-    if adjustments:
-        parts.append(f"adjustments {fmt(adjustments)}")
-    if patient_paid:
-        parts.append(f"you paid {fmt(patient_paid)}")
-    if refunded:
-        parts.append(f"refunded to you {fmt(refunded)}")
-    if moved:
-        parts.append(f"{fmt(moved)} extra moved to your other visits or credit")
+    parts = [_("visit.charged", date=day(service_date), description=description,
+               amount=fmt(charge))]
+    for msg_id, amount in (("visit.insurance_paid", insurance_paid),
+                           ("visit.adjustments", adjustments),
+                           ("visit.you_paid", patient_paid),
+                           ("visit.refunded", refunded),
+                           ("visit.moved", moved)):
+        if amount:
+            parts.append(_(msg_id, amount=fmt(amount)))
     if pending > 0:
-        parts.append(f"waiting on insurance {fmt(pending)}")
+        parts.append(_("visit.pending", amount=fmt(pending)))
     else:
-        parts.append(f"you owe {fmt(remaining)}")
-    return ", ".join(parts) + "."
+        parts.append(_("visit.owed", amount=fmt(remaining)))
+    return _parts(parts)
 
 
 def refunded_beyond_credit_line(amount: Cents) -> str:
-    return f"Refunded to you beyond your credit, due now: {fmt(amount)}."
+    return _("visit.refunded_beyond_credit", amount=fmt(amount))
 
 
 def no_visits() -> str:
-    return "There are no visits on your account."
+    return _("visit.none")
 
 
 # Statement
 def statement(account_number: str, today: date, visit_lines: Sequence[str], due_now: Cents,
               pending: Cents, credit: Cents) -> list[str]:
     """The itemized statement as messages: header, one line per visit, totals."""
-    lines = [f"Statement for account {account_number} as of {day(today)}:"]
+    lines = [_("statement.header", account_number=account_number, date=day(today))]
     lines += list(visit_lines) or [no_visits()]
-    total = f"Due now: {fmt(due_now)}. Waiting on insurance: {fmt(pending)}."
     if credit:
-        total += f" Credit: {fmt(credit)}."
-    lines.append(total)
+        lines.append(_("statement.totals_credit", due_now=fmt(due_now), pending=fmt(pending),
+                       credit=fmt(credit)))
+    else:
+        lines.append(_("statement.totals", due_now=fmt(due_now), pending=fmt(pending)))
     return chunk(lines)
 
 
 def statement_link(url: str, minutes: int) -> str:
-    hours = max(1, minutes // 60)
-    return (f"Here is your itemized statement: {url} (the link works for {hours} hours and "
-            "only for you).")
+    return _("statement.link", url=url, hours=max(1, minutes // 60))
 
 
 # Payments
 def make_payment(due_now: Cents, link: str, methods: str) -> list[str]:
-    head = (f"You owe {fmt(due_now)} now." if due_now > 0
-            else "You have nothing due right now.")
-    return [f"{head} Pay securely online: {link}",
-            f"We accept {methods}. Please never send card numbers by text or chat."]
+    head = (_("payment.due", due_now=fmt(due_now), link=link) if due_now > 0
+            else _("payment.nothing_due", link=link))
+    return [head, _("payment.methods", methods=methods)]
 
 
 # Refunds
+REFUND_STATUS = {"requested": "refund.status.requested", "approved": "refund.status.approved",
+                 "issued": "refund.status.issued", "rejected": "refund.status.rejected"}
+CLAIM_STATUS = {"pending": "claim.status.pending", "adjudicated": "claim.status.adjudicated",
+                "denied": "claim.status.denied", "self_pay": "claim.status.self_pay"}
+
+
+def refund_status(status: str) -> str:
+    """The patient's word for a refund's status (the raw value if the catalogue has none)."""
+    return _(REFUND_STATUS[status]) if status in REFUND_STATUS else status
+
+
 def refund_line(amount: Cents, status: str, method: str | None, expected: date | None,
                 requested: date | None = None, late: bool = False) -> str:
-    text = f"Refund of {fmt(amount)}: {status}"
+    word = refund_status(status)
     if late and requested:
-        text += f" {day(requested)}"
+        parts = [_("refund.head_requested_on", amount=fmt(amount), status=word,
+                   requested=day(requested))]
+    else:
+        parts = [_("refund.head", amount=fmt(amount), status=word)]
     if method:
-        text += f", by {method}"
+        parts.append(_("refund.by_method", method=method))
     if status == "issued" and expected:
-        text += f", sent {day(expected)}"
+        parts.append(_("refund.sent", date=day(expected)))
     elif late and expected:
-        return (text + f". It is late: we expected it by {day(expected)}. Our billing team has "
-                "it on their list of late items and will follow up; reply AGENT to talk to a "
-                "person now.")
+        return _parts(parts) + " " + _("refund.late", date=day(expected))
     elif expected:
-        text += f", expected by {day(expected)}"
-    return text + "."
+        parts.append(_("refund.expected", date=day(expected)))
+    return _parts(parts)
 
 
 def no_refunds() -> str:
-    return "You have no refunds on file."
+    return _("refund.none")
 
 
 def offer_refund(credit: Cents) -> str:
-    return (f"Your account has a credit of {fmt(credit)}. Would you like me to request a refund "
-            "of it? Reply YES or NO.")
+    return _("refund.offer", credit=fmt(credit))
 
 
 def refund_requested(amount: Cents, reference: str, expected: date) -> str:
-    return (f"Done: refund request {reference} for {fmt(amount)} is with our billing team for "
-            f"approval. If approved, expect it by {day(expected)}.")
+    return _("refund.requested", reference=reference, amount=fmt(amount), date=day(expected))
 
 
 def refund_not_possible(reason: str) -> str:
-    return f"I couldn't request a refund: {reason}."
+    return _("refund.not_possible", reason=reason)
 
 
 # Disputes
 def dispute_findings(summaries: Sequence[str]) -> list[str]:
-    return chunk(["I checked your account and found:"] + [f"- {s}" for s in summaries])
+    return chunk([_("dispute.findings")] + [f"- {s}" for s in summaries])
 
 
 def dispute_no_findings() -> str:
-    return ("I checked your account and didn't find an error in the charges, but a person can "
-            "review anything that looks wrong to you.")
+    return _("dispute.no_findings")
 
 
 def dispute_opened(reference: str) -> str:
-    return (f"I've opened dispute case {reference}. Reminders are paused on those charges "
-            "while we review. Would you like a person from billing to contact you? Reply YES "
-            "or NO.")
+    return _("dispute.opened", reference=reference)
 
 
 def dispute_already_open(reference: str, late_since: date | None = None) -> str:
     """late_since: the date by which an answer was expected, when it has passed."""
     if late_since:
-        return (f"Your dispute case {reference} is still open: we expected to answer it by "
-                f"{day(late_since)}, and we're sorry it is late. It is on our billing team's "
-                "list of late items. Would you like a person from billing to contact you? "
-                "Reply YES or NO.")
-    return (f"Your dispute case {reference} is already open and being reviewed. Would you like "
-            "a person from billing to contact you? Reply YES or NO.")
+        return _("dispute.already_open_late", reference=reference, date=day(late_since))
+    return _("dispute.already_open", reference=reference)
 
 
 # Payment plans
 def plan_exists(monthly: Cents, next_due: date | None, remaining: int) -> str:
-    nxt = f" The next one is due {day(next_due)}." if next_due else ""
-    return (f"You already have a payment plan: {fmt(monthly)} a month, {remaining} payments "
-            f"left.{nxt}")
+    if next_due:
+        return _("plan.exists_next_due", monthly=fmt(monthly), remaining=remaining,
+                 date=day(next_due))
+    return _("plan.exists", monthly=fmt(monthly), remaining=remaining)
 
 
 def plan_nothing_due() -> str:
-    return "You have nothing due right now, so there's nothing to set a plan up for."
+    return _("plan.nothing_due")
 
 
 def ask_income() -> str:
-    return ("To suggest a plan you can afford: about how much is your household's monthly "
-            "income? (for example 3200)")
+    return _("plan.ask_income")
 
 
 def ask_income_again() -> str:
-    return "Please reply with an amount, for example 2500 a month. Or say STOP to cancel."
+    return _("plan.ask_income_again")
 
 
 def plan_options(balance: Cents, options: Sequence[tuple[Cents, int, date]]) -> list[str]:
-    lines = [f"Here are plans for your {fmt(balance)} balance:"]
+    lines = [_("plan.options", balance=fmt(balance))]
     for n, (monthly, months, first) in enumerate(options, 1):
-        lines.append(f"{n}) {fmt(monthly)} a month for {months} months, first payment "
-                     f"{day(first)}")
-    return chunk(lines) + ["Which one works for you? Reply with the option number."]
+        lines.append(_("plan.option", number=n, monthly=fmt(monthly), months=months,
+                       first=day(first)))
+    return chunk(lines) + [_("plan.ask_choice")]
 
 
 def ask_choice_again(count: int) -> str:
-    return f"Please reply with an option number from 1 to {count}, or STOP to cancel."
+    return _("plan.ask_choice_again", count=count)
 
 
 def plan_too_small(balance: Cents, link: str) -> str:
-    return (f"Your {fmt(balance)} balance is too small to split into a plan. You can pay it "
-            f"online: {link}")
+    return _("plan.too_small", balance=fmt(balance), link=link)
 
 
 def plan_unaffordable_ask_household() -> str:
-    return ("No plan within our limits fits that income, but you may qualify for financial "
-            "assistance. How many people are in your household?")
+    return _("plan.unaffordable_ask_household")
 
 
 def plan_confirm(monthly: Cents, months: int, first: date, last: date) -> str:
-    return (f"You chose {months} monthly payments of about {fmt(monthly)}, from {day(first)} to "
-            f"{day(last)}. Shall I set it up? Reply YES or NO.")
+    return _("plan.confirm", months=months, monthly=fmt(monthly), first=day(first),
+             last=day(last))
 
 
 def plan_created(schedule: Sequence[tuple[int, date, Cents]]) -> list[str]:
-    lines = ["Your payment plan is set up. Schedule:"]
-    lines += [f"{seq}. {day(due)}: {fmt(amount)}" for seq, due, amount in schedule]
-    lines.append("We'll remind you before each payment.")
+    lines = [_("plan.created")]
+    lines += [_("plan.installment", seq=seq, date=day(due), amount=fmt(amount))
+              for seq, due, amount in schedule]
+    lines.append(_("plan.will_remind"))
     return chunk(lines)
 
 
 def plan_not_created(reason: str) -> str:
-    return f"I couldn't set the plan up: {reason}."
+    return _("plan.not_created", reason=reason)
+
+
+def plan_balance_changed() -> str:
+    return plan_not_created(_("plan.balance_changed"))
 
 
 def cancelled() -> str:
-    return "OK, cancelled. Anything else I can help with?"
+    return _("cancelled")
 
 
 # Financial assistance
 def ask_household() -> str:
-    return ("I can check whether you qualify for financial assistance. How many people are in "
-            "your household, including you?")
+    return _("assistance.ask_household")
 
 
 def ask_household_again() -> str:
-    return "Please reply with a number of people, for example 3. Or say STOP to cancel."
+    return _("assistance.ask_household_again")
 
 
 def ask_annual_income() -> str:
-    return ("And your household's total income? Say whether it's per month or per year, for "
-            "example 3200 a month or 40000 a year.")
+    return _("assistance.ask_income")
 
 
 def assistance_result(household: int, annual_income: Cents, percent: int, tier: str,
                       discount: int, link: str) -> list[str]:
-    basis = (f"For a household of {household} with {fmt(annual_income)} a year "
-             f"({percent}% of the federal poverty guideline)")
+    basis = {"household": household, "income": fmt(annual_income), "percent": percent}
     if tier == "free":
-        verdict = f"{basis}, you likely qualify for free care (100% off)."
+        verdict = _("assistance.free", **basis)
     elif tier == "discount":
-        verdict = f"{basis}, you likely qualify for a {discount}% discount."
+        verdict = _("assistance.discount", discount=discount, **basis)
     else:
-        verdict = f"{basis}, you're above our assistance limits, but a payment plan may help."
-    return [verdict, (f"To apply, fill in the form at {link} . We'll pause collection while "
-            "we review it.")]
+        verdict = _("assistance.above_limits", **basis)
+    return [verdict, _("assistance.apply", link=link)]
 
 
 # Insurance
 def coverage_on_file(payer: str, plan_name: str, member_tail: str, deductible: Cents,
                      deductible_met: Cents, oop_max: Cents, oop_met: Cents) -> str:
-    return (f"On file: {payer} {plan_name} (member id ending {member_tail}). Deductible: "
-            f"{fmt(deductible_met)} of {fmt(deductible)} met. Out-of-pocket: {fmt(oop_met)} of "
-            f"{fmt(oop_max)} met.")
+    return _("insurance.on_file", payer=payer, plan_name=plan_name, member_tail=member_tail,
+             deductible_met=fmt(deductible_met), deductible=fmt(deductible),
+             oop_met=fmt(oop_met), oop_max=fmt(oop_max))
 
 
 def no_coverage() -> str:
-    return ("We have no active insurance on file for you. Reply NEW INSURANCE to give us your "
-            "insurance details.")
+    return _("insurance.none")
+
+
+def recent_claims(claim_lines: Sequence[str]) -> list[str]:
+    return chunk([_("claim.recent"), *claim_lines])
 
 
 def claim_line(service_date: date | None, description: str, status: str,
                late_since: date | None = None) -> str:
     """late_since: the date by which the insurer's decision was expected, when it has passed."""
-    words = {"pending": "waiting on insurance", "adjudicated": "processed by insurance",
-             "denied": "denied by insurance", "self_pay": "self-pay"}
-    text = f"{day(service_date)} {description}: {words.get(status, status)}"
+    word = _(CLAIM_STATUS[status]) if status in CLAIM_STATUS else status
     if late_since:
-        return (text + f", longer than usual (we expected a decision by {day(late_since)}). "
-                "Our billing team is following up with your insurer; you don't owe it until "
-                "they decide.")
-    return text + "."
+        return _("claim.line_late", date=day(service_date), description=description,
+                 status=word, expected=day(late_since))
+    return _("claim.line", date=day(service_date), description=description, status=word)
 
 
 def estimate(description: str, price: Cents, patient_total: Cents, insured: bool) -> str:
-    who = "with your coverage, you'd pay about" if insured else "without insurance, you'd pay"
-    return (f"Estimate for {description}: list price {fmt(price)}; {who} {fmt(patient_total)}. "
-            "This is an upper bound; the final amount depends on your insurer.")
+    return _("estimate.insured" if insured else "estimate.uninsured", description=description,
+             price=fmt(price), patient_total=fmt(patient_total))
 
 
 def no_estimate(service: str) -> str:
-    return f"I couldn't find \"{service[:40]}\" on our price list. Call us for an estimate."
+    return _("estimate.not_found", service=service[:40])
 
 
 def ask_payer() -> str:
-    return "What is the name of your new insurance company?"
+    return _("insurance.ask_payer")
 
 
 def ask_member_id() -> str:
-    return "And your member id? It's on your insurance card."
+    return _("insurance.ask_member_id")
 
 
 def ask_member_id_again() -> str:
-    return "Please send the member id exactly as on the card (letters and numbers)."
+    return _("insurance.ask_member_id_again")
 
 
 def insurance_change_recorded(payer: str) -> str:
-    return (f"Thanks. I've sent your new insurance ({payer}) to our billing team; they'll "
-            "confirm it with the insurer and update your account.")
+    return _("insurance.change_recorded", payer=payer)
 
 
 def insurance_change_invalid(reason: str) -> str:
-    return f"I couldn't record that: {reason}. Please try again."
+    return _("insurance.change_invalid", reason=reason)
 
 
 def reverify() -> str:
-    return "For your security I need to confirm who you are again."
+    return _("verify.again")

@@ -27,6 +27,7 @@ from bot.logging import sender_ref
 from bot.pipeline_observer import PipelineObserver
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.redact import CARD_MASK, mask_cards
+from clinic import wording
 from clinic.office_hours import away_notice
 from clinic.settings import Settings
 
@@ -37,48 +38,40 @@ __all__ = ["InboundMessage", "Pipeline", "Replies", "Sent"]  # what callers impo
 
 
 class Replies:
-    """What the assistant says on its own behalf (never amounts: those come from Rasa)."""
+    """What the assistant says on its own behalf (never amounts: those come from Rasa); the
+    sentences are the catalogue's (clinic.wording, gateway.*)."""
 
     def __init__(self, settings: Settings):
         self.s = settings
 
-    def help(self) -> str:
+    def _text(self, msg_id: str, **params: object) -> str:
         s = self.s
-        return (
-            f"{s.clinic_name} billing help: ask here or call {s.clinic_phone} "
-            f"({s.office_hours}). Reply STOP to opt out. Msg&data rates may apply."
-        )
+        return wording.text(msg_id, clinic_name=s.clinic_name, clinic_phone=s.clinic_phone,
+                    office_hours=s.office_hours, payment_link=s.payment_link, **params)
+
+    def help(self) -> str:
+        return self._text("gateway.help")
 
     def opted_out(self) -> str:
-        return f"{self.s.clinic_name}: you will get no more texts from us. Reply START to resume."
+        return self._text("gateway.opted_out")
 
     def card_refused(self) -> str:
-        return (
-            "For your security we removed the card number from your message: please never "
-            f"send card details by text or chat. You can pay safely at {self.s.payment_link} "
-            f"or call {self.s.clinic_phone}."
-        )
+        return self._text("gateway.card_refused")
 
     def telegram_opted_out(self) -> str:
-        return (f"{self.s.clinic_name}: you will get no more reminders here. You can still ask "
-                "me about your bill any time. Send START to get reminders again.")
+        return self._text("gateway.telegram_opted_out")
 
     def telegram_opted_in(self) -> str:
-        return f"{self.s.clinic_name}: reminders are on again in this chat. Send STOP to end them."
+        return self._text("gateway.telegram_opted_in")
 
     def text_only(self) -> str:
-        return "I can only read text messages. Please type your question."
+        return self._text("gateway.text_only")
 
     def unavailable(self, away: str | None = None) -> str:
         """`away`: when someone will answer, outside office hours (clinic.office_hours)."""
         if away:
-            follow_up = f"I've asked someone from {self.s.clinic_name} to follow up. {away}"
-        else:
-            follow_up = f"Someone from {self.s.clinic_name} will follow up with you soon."
-        return (
-            f"Sorry, I can't answer right now. {follow_up} "
-            f"You can also call {self.s.clinic_phone} ({self.s.office_hours})."
-        )
+            return self._text("gateway.unavailable_away", away=away)
+        return self._text("gateway.unavailable")
 
 
 class Pipeline:

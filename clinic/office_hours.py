@@ -1,5 +1,6 @@
 """The clinic's office hours (Settings.office_hours, in Settings.clinic_timezone): whether a
-representative is in now, when the next one will be, and the sentence that tells the patient.
+representative is in now, when the next one will be, and the sentence that tells the patient
+(its words are the catalogue's: clinic.wording, office.closed and when.*).
 Shared by the console, the gateway's pipeline and the dialogue's actions.
 
 Format: one or more 'DAYS HH:MM-HH:MM' groups separated by ';' or ',', where DAYS is a day
@@ -12,6 +13,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from clinic import wording
 
 log = logging.getLogger(__name__)
 
@@ -91,21 +94,15 @@ def next_opening(settings, now: datetime) -> datetime:
     raise AssertionError("a week of office hours always has an opening")  # windows is non-empty
 
 
-def _clock(t: datetime) -> str:
-    hour = t.hour % 12 or 12
-    return f"{hour}:{t.minute:02d} {'AM' if t.hour < 12 else 'PM'}"
-
-
-def when_text(opening: datetime, now: datetime) -> str:
+def when_text(opening: datetime, now: datetime, lang: str = wording.DEFAULT_LANG) -> str:
     """'today at 8:00 AM', 'tomorrow at 8:00 AM' or 'on Monday at 8:00 AM' (clinic time)."""
     days = (opening.date() - now.astimezone(opening.tzinfo).date()).days
+    at = {"time": wording.clock(opening, lang), "zone": opening.strftime("%Z")}
     if days == 0:
-        day = "today"
-    elif days == 1:
-        day = "tomorrow"
-    else:
-        day = "on " + opening.strftime("%A")
-    return f"{day} at {_clock(opening)} {opening.strftime('%Z')}"
+        return wording.text("when.today", lang, **at)
+    if days == 1:
+        return wording.text("when.tomorrow", lang, **at)
+    return wording.text("when.weekday", lang, weekday=wording.weekday(opening.date(), lang), **at)
 
 
 def away_sentence(settings, now: datetime) -> str | None:
@@ -113,10 +110,7 @@ def away_sentence(settings, now: datetime) -> str | None:
     opening = next_opening(settings, now)
     if opening == now.astimezone(opening.tzinfo):
         return None
-    return (
-        "Our billing office is closed right now. A representative will answer you "
-        f"{when_text(opening, now)}."
-    )
+    return wording.text("office.closed", when=when_text(opening, now))
 
 
 def away_notice(settings, now: datetime) -> str | None:

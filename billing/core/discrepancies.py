@@ -20,6 +20,7 @@ from billing.core.ledger import (
     RefundStatus,
 )
 from billing.core.money import ZERO, Cents, cents, fmt, total
+from clinic import wording
 
 KINDS = (
     "duplicate_charge",
@@ -44,11 +45,13 @@ class Finding:
 
 
 def _day(d: date | None) -> str:
-    return f"{d:%b} {d.day}, {d.year}" if d else "an unknown date"
+    return wording.day(d) if d else wording.text("date.unknown")
 
 
 def _what(v: VisitLine) -> str:
-    return f"the {_day(v.service_date)} visit" if v.service_date else "a visit"
+    if v.service_date:
+        return wording.text("finding.the_visit", date=_day(v.service_date))
+    return wording.text("finding.a_visit")
 
 
 def duplicate_charges(items: Sequence[LineItem]) -> list[Finding]:
@@ -63,13 +66,13 @@ def duplicate_charges(items: Sequence[LineItem]) -> list[Finding]:
             continue
         lines.sort(key=lambda i: (i.posted_date, i.entry_id))
         extra = total(i.amount for i in lines[1:])
-        name = (lines[0].description or "service").strip()
+        name = (lines[0].description or wording.text("finding.unnamed_service")).strip()
         findings.append(Finding(
             "duplicate_charge",
             tuple(i.entry_id for i in lines),
             extra,
-            f"{name} ({code}) on {_day(day)} is billed {len(lines)} times. "
-            f"The extra {fmt(extra)} looks like a duplicate.",
+            wording.text("finding.duplicate_charge", service=name, code=code, date=_day(day),
+                 count=len(lines), amount=fmt(extra)),
         ))
     return findings
 
@@ -93,8 +96,8 @@ def billed_while_pending(items: Sequence[LineItem], balance: Balance) -> list[Fi
                 "billed_while_pending",
                 billed,
                 v.pending_insurance,
-                f"{fmt(v.pending_insurance)} for {_what(v)} was billed to you with a due date, "
-                "but insurance has not finished processing that claim.",
+                wording.text("finding.billed_while_pending", amount=fmt(v.pending_insurance),
+                     visit=_what(v)),
             ))
     return findings
 
@@ -138,8 +141,8 @@ def share_above_terms(
                 "share_above_terms",
                 v.entry_ids,
                 excess,
-                f"Your share of {_what(v)} is {fmt(v.patient_share)}, but your plan terms "
-                f"allow at most {fmt(allowed_share)}. That is {fmt(excess)} too much.",
+                wording.text("finding.share_above_terms", visit=_what(v), share=fmt(v.patient_share),
+                     allowed=fmt(allowed_share), excess=fmt(excess)),
             ))
     return findings
 
@@ -184,8 +187,7 @@ def credit_not_refunded(
         "credit_not_refunded",
         ids,
         uncovered,
-        f"Your account has a credit of {fmt(balance.credit)}, and {fmt(uncovered)} of it "
-        "has no refund on the way.",
+        wording.text("finding.credit_not_refunded", credit=fmt(balance.credit), uncovered=fmt(uncovered)),
     )]
 
 

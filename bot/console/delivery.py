@@ -12,12 +12,10 @@ from billing import audit
 from billing.escalations.models import Escalation
 from bot.console import queue
 from bot.console.console_models import ConsoleReply
+from clinic.wording import text
 
 MAX_REPLY_CHARS = 1600
-HANDBACK_TEXT = (
-    "Thank you for waiting. You are back with the automated billing assistant; "
-    "ask for a representative any time to reach a person again."
-)
+HANDBACK_TEXT = text("handback")  # the catalogue's (clinic.wording)
 
 
 class DeliveryError(Exception):

@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.segments import GSM7, encoding, segment_count
+from clinic import wording
 
 DEFAULT_CADENCE = (1, 15, 30, 60, 90)
 DEFAULT_WINDOW = (time(8, 0), time(21, 0))  # TCPA: 8 a.m. to 9 p.m. at the called party's location
@@ -271,28 +272,28 @@ def allowed_now(at: datetime, timezone: str | None, state: str | None,
 
 # Minimum necessary: who is writing, that there is a balance, how to see it, how to stop.
 # Never an amount, a service, a diagnosis or a provider: the phone may be shared.
+# The texts are the catalogue's (clinic.wording, reminder.*): each step's id, and the same id
+# with ".link" for the variant with the payment link.
 STEP_TEXTS: dict[int, str] = {
-    1: "{clinic}: a balance is now due on your account. Reply BAL to see it{link}. "
-       "Reply STOP to opt out.",
-    15: "{clinic}: a reminder that your account has a balance due. Reply BAL to see it{link}. "
-        "Reply STOP to opt out.",
-    30: "{clinic}: your account has a past-due balance. Reply BAL to see it or to ask about "
-        "a payment plan. Reply STOP to opt out.",
-    60: "{clinic}: your account balance is still past due. Reply BAL to see it and your "
-        "options. Reply STOP to opt out.",
-    90: "{clinic}: please contact us about the past-due balance on your account. Reply BAL "
-        "to see it. Reply STOP to opt out.",
+    1: "reminder.step_1",
+    15: "reminder.step_15",
+    30: "reminder.step_30",
+    60: "reminder.step_60",
+    90: "reminder.step_90",
 }
-GENERIC_TEXT = "{clinic}: your account has a balance due. Reply BAL to see it{link}. " \
-               "Reply STOP to opt out."
+GENERIC_TEXT = "reminder.other"
+WITH_LINK = ".link"
 
 
-def reminder_text(step: int, clinic_name: str, link: str = "") -> str:
+def reminder_text(step: int, clinic_name: str, link: str = "", lang: str = "en") -> str:
     """The text of one step: one GSM-7 segment. The payment link is added where it fits."""
-    template = STEP_TEXTS.get(step, GENERIC_TEXT)
+    msg_id = STEP_TEXTS.get(step, GENERIC_TEXT)
     clinic = clinic_name.strip()
-    for with_link in ((f" or pay at {link}" if link else ""), ""):
-        text = template.format(clinic=clinic, link=with_link)
+    variants = [msg_id + WITH_LINK, msg_id] if link else [msg_id]
+    for variant in variants:
+        if variant not in wording.messages(lang) and variant not in wording.messages():
+            continue  # a step whose wording has no room for the link
+        text = wording.text(variant, lang, clinic=clinic, link=link)
         if encoding(text) == GSM7 and segment_count(text) == 1:
             return text
     raise ReminderConfigError(

@@ -5,6 +5,8 @@
   var KEY = "billbot-session";
   var LAST_KEY = "billbot-last-id";
   var POLL_MS = 3000;
+  // The words come from the page (the catalogue, clinic/wording), never from this file.
+  var WORDS = document.querySelector("main.chat").dataset;
   // The session id is the only secret between this page and its messages: it comes from
   // the browser's cryptographic generator (crypto.randomUUID or crypto.getRandomValues).
   var SESSION_FORMAT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -91,10 +93,10 @@
     }).then(function (resp) {
       return resp.json().then(function (body) { return { ok: resp.ok, body: body }; });
     }).then(function (r) {
-      if (!r.ok) { add("error", r.body.error || "Something went wrong. Please try again."); return; }
+      if (!r.ok) { add("error", r.body.error || WORDS.error); return; }
       r.body.forEach(addReply);
     }).catch(function () {
-      add("error", "We could not reach the assistant. Please try again or call us.");
+      add("error", WORDS.unreachable);
     }).finally(function () {
       button.disabled = false;
       input.focus();
