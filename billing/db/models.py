@@ -1,5 +1,5 @@
 """Tables of the patient account database: patients, coverages, the ledger, refunds,
-payment plans, disputes, verification state, escalations and the audit log."""
+payment plans, disputes, verification state, throttles, escalations and the audit log."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -204,6 +204,21 @@ class Verification(Base):
     last_seen_at: Mapped[datetime | None]
     failures: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
+
+
+class Throttle(Base):
+    """Attempts counted under one key across every gateway worker and Rasa instance: failed
+    verifications per account or client address, console login failures per username or
+    address, web chat messages per session or address (billing/throttle.py). A key names a
+    kind and an id ('verify_account:A1000', 'login_user:alice'), never patient data."""
+
+    __tablename__ = "throttles"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), unique=True)
+    count: Mapped[int] = mapped_column(default=0)
+    window_started_at: Mapped[datetime]
+    locked_at: Mapped[datetime | None]
+    locked_until: Mapped[datetime | None] = mapped_column(index=True)
 
 
 class Escalation(Base):
