@@ -144,6 +144,19 @@ def still_locked(office_hours: str, clinic_phone: str) -> str:
             f"Our billing team can help ({office_hours}) at {clinic_phone}.")
 
 
+def account_locked(office_hours: str, clinic_phone: str, away: str | None = None) -> str:
+    """The same words whether the account exists or not, and whatever the date given."""
+    return _then("For your security I can't verify anyone for this account right now: there "
+                 "have been too many attempts. I've asked our billing team to follow up "
+                 f"({office_hours}), or call {clinic_phone}.", away)
+
+
+def account_still_locked(office_hours: str, clinic_phone: str) -> str:
+    return ("For your security I can't verify anyone for this account right now: there have "
+            "been too many attempts. Reply AGENT to talk to a person, or call our billing "
+            f"team at {clinic_phone} ({office_hours}).")
+
+
 def verification_stopped() -> str:
     return "OK, I've stopped. I can't share account details until you're verified."
 
