@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -22,9 +24,12 @@ from billing.balances import compute_balance
 from billing.clock import Clock
 from billing.db.engine import make_engine
 from billing.money import fmt
+from billing.throttle import Throttled
 from bot import message_store as store
+from bot import web_limits
 from bot.channels import sms, web
 from bot.channels import telegram as tg
+from bot.client_address import request_ref
 from bot.escalation_notices import NOTIFY_INTERVAL_S, make_notifier
 from bot.outbound.sms import SmsSender
 from bot.outbound.telegram import TelegramSender, make_bot
@@ -172,6 +177,17 @@ def create_app(
             inbound = web.inbound_from_json(body)
         except web.BadWebRequest as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
+        inbound = replace(inbound, client_ref=request_ref(settings, request))
+        try:
+            await pipeline.db(web_limits.count_message, settings, inbound.channel_user,
+                              inbound.client_ref, clock.now())
+        except Throttled as exc:
+            wait_s = max(1, math.ceil((exc.until - clock.now()).total_seconds()))
+            log.info("web chat message refused: over the limit",
+                     extra={"limit": exc.key.partition(":")[0]})
+            return JSONResponse(
+                [{"recipient_id": inbound.channel_user, "text": pipeline.replies.too_many_messages()}],
+                status_code=429, headers={"Retry-After": str(wait_s)})
         replies = await pipeline.handle_now(inbound)
         # Rasa's REST format, plus each reply's message id: the page shows a reply once,
         # whether it comes back here or from the poll below.

@@ -168,12 +168,13 @@ class TimedRasa:
     def __init__(self, inner):
         self.inner = inner
 
-    async def ask(self, sender_key: str, text: str, channel: str, channel_user: str):
+    async def ask(self, sender_key: str, text: str, channel: str, channel_user: str,
+                  client_ref: str | None = None):
         from bot.rasa_client import RasaUnavailable
 
         started = time.perf_counter()
         try:
-            return await self.inner.ask(sender_key, text, channel, channel_user)
+            return await self.inner.ask(sender_key, text, channel, channel_user, client_ref)
         except RasaUnavailable:
             ERRORS.labels("rasa_unavailable").inc()
             raise

@@ -44,6 +44,7 @@ class InboundMessage:
     channel_user: str  # E.164 phone, Telegram chat id, web session id
     text: str
     external_id: str | None = None  # MessageSid, update_id; None for web
+    client_ref: str | None = None  # web: the client's hashed address (bot/client_address.py)
 
     @property
     def sender_key(self) -> str:
@@ -109,6 +110,11 @@ class Replies:
 
     def telegram_opted_in(self) -> str:
         return f"{self.s.clinic_name}: reminders are on again in this chat. Send STOP to end them."
+
+    def too_many_messages(self) -> str:
+        """The web chat's answer over its message limit (bot/web_limits.py)."""
+        return ("You're sending messages faster than I can answer. Please wait a minute and "
+                f"try again, or call {self.s.clinic_phone} ({self.s.office_hours}).")
 
     def text_only(self) -> str:
         return "I can only read text messages. Please type your question."
@@ -186,7 +192,8 @@ class Pipeline:
             )
             if mid is None:
                 return Sent()
-            pending = store.PendingMessage(mid, msg.channel, msg.sender_key, masked)
+            pending = store.PendingMessage(mid, msg.channel, msg.sender_key, masked,
+                                           msg.client_ref)
             return await self._process_safely(pending)
 
     async def sweep(self) -> int:
@@ -247,7 +254,7 @@ class Pipeline:
             await self._finish(m, "for_representative")
             return Sent()
         try:
-            texts = await self.rasa.ask(m.sender_key, m.text, channel, user)
+            texts = await self.rasa.ask(m.sender_key, m.text, channel, user, m.client_ref)
         except RasaUnavailable as exc:
             log.warning("assistant unavailable", extra={"message_id": m.id, "reason": str(exc)})
             texts = []
