@@ -2,6 +2,8 @@
 supervisor dashboard. Forms post to the routes in bot/console/action_views.py."""
 from __future__ import annotations
 
+import logging
+import math
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Form, Request
@@ -12,7 +14,17 @@ from sqlalchemy.orm import Session
 from billing import audit
 from billing.aging import BUCKETS
 from billing.clock import Clock
-from bot.console import action_views, dashboard, live, queue, summary, transcript
+from bot.client_address import request_ref
+from bot.console import (
+    action_views,
+    dashboard,
+    live,
+    lock_views,
+    login_limits,
+    queue,
+    summary,
+    transcript,
+)
 from bot.console.auth import Identity, InvalidLogin, csrf_ok, log_in, log_out
 from bot.console.web import (
     HERE,
@@ -31,6 +43,7 @@ from bot.console.web import (
 )
 from bot.office_hours import is_open, next_opening, when_text
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix=PREFIX)
 QUEUE_ERRORS = {
     "taken": "Another representative took that conversation first.",
@@ -45,6 +58,7 @@ def install(app: FastAPI, settings, engine, clock: Clock | None = None) -> None:
     app.include_router(router)
     app.include_router(action_views.router)
     app.include_router(live.router)
+    app.include_router(lock_views.router)
 
     @app.exception_handler(LoginRequired)
     async def _to_login(request: Request, exc: LoginRequired):
@@ -60,6 +74,16 @@ def _login_page(request: Request, ctx: ConsoleContext, next_path: str, error: st
         LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=ctx.secure_cookies,
         path=PREFIX,
     )
+    return response
+
+
+def _throttled(request: Request, ctx: ConsoleContext, next_path: str, until):
+    minutes = max(1, math.ceil((until - ctx.now()).total_seconds() / 60))
+    response = _login_page(
+        request, ctx, safe_next(next_path),
+        f"Too many failed logins. Try again in {minutes} minute{'s' if minutes != 1 else ''}, "
+        "or ask a supervisor to unlock your login.", 429)
+    response.headers["Retry-After"] = str(minutes * 60)
     return response
 
 
@@ -82,10 +106,22 @@ def login(
     # cookie set with the form (double submit), which another site can neither read nor set.
     if not csrf_ok(request.cookies.get(LOGIN_CSRF_COOKIE), csrf_token):
         return HTMLResponse("The form's CSRF token is missing or wrong.", status_code=403)
+    address = request_ref(ctx.settings, request)
     try:
         with s.begin():
+            login_limits.check(s, username, address, ctx.now())
             token = log_in(s, username, password, ctx.now())
+            login_limits.succeeded(s, username)
+    except login_limits.LoginThrottled as exc:
+        return _throttled(request, ctx, next, exc.until)
     except InvalidLogin:
+        with s.begin():
+            locked = login_limits.count_failure(s, username, address,
+                                                login_limits.LoginLimits.from_settings(ctx.settings),
+                                                ctx.now())
+        log.info("console login failed", extra={"user_ref": login_limits.user_ref(username)})
+        if locked is not None:
+            return _throttled(request, ctx, next, locked)
         return _login_page(request, ctx, safe_next(next), "Wrong username or password.", 401)
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(
