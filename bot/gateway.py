@@ -35,6 +35,7 @@ from bot.outbound.sms import SmsSender
 from bot.outbound.telegram import TelegramSender, make_bot
 from bot.pipeline import Pipeline
 from bot.rasa_pool import make_rasa_client
+from bot.security_headers import install_security_headers
 from bot.settings import Settings, load_settings
 from bot.statement_links import read_token
 
@@ -45,8 +46,6 @@ templates.env.filters["money"] = fmt
 
 _NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
              "X-Robots-Tag": "noindex"}
-_PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
-             "connect-src 'self'; frame-ancestors 'self'")
 
 
 def _forbidden() -> Response:
@@ -112,6 +111,7 @@ def create_app(
     app.state.clock = clock
     app.state.notifier = notifier
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    install_security_headers(app)
 
     @app.get("/health")
     async def health():
@@ -213,7 +213,6 @@ def create_app(
             request, "chat.html", {"clinic_name": settings.clinic_name,
                                    "clinic_phone": settings.clinic_phone},
         )
-        resp.headers["Content-Security-Policy"] = _PAGE_CSP
         return resp
 
     @app.get("/statements/{token}", response_class=HTMLResponse)
@@ -237,7 +236,6 @@ def create_app(
              "generated": clock.now().strftime("%Y-%m-%d %H:%M UTC")},
             headers=_NO_STORE,
         )
-        resp.headers["Content-Security-Policy"] = _PAGE_CSP
         return resp
 
     return app

@@ -42,6 +42,7 @@ from bot.console.web import (
     safe_next,
 )
 from bot.office_hours import is_open, next_opening, when_text
+from bot.security_headers import install_security_headers
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix=PREFIX)
@@ -59,6 +60,7 @@ def install(app: FastAPI, settings, engine, clock: Clock | None = None) -> None:
     app.include_router(action_views.router)
     app.include_router(live.router)
     app.include_router(lock_views.router)
+    install_security_headers(app)
 
     @app.exception_handler(LoginRequired)
     async def _to_login(request: Request, exc: LoginRequired):
