@@ -106,6 +106,7 @@ def browser(tmp_path):
                  "--disable-sync", "--disable-dev-shm-usage", "--window-size=1400,1000",
                  f"--user-data-dir={tmp_path / 'chromium-profile'}"):
         options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # CSP reports, for tests
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
     yield driver
