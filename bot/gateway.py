@@ -16,7 +16,6 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
-from telegram import Update
 from telegram.error import TelegramError
 
 from billing.accounts import UnknownAccount, load_snapshot
@@ -25,6 +24,7 @@ from billing.clock import Clock
 from billing.db.engine import make_engine
 from billing.money import fmt
 from billing.throttle import Throttled
+from bot import gateway_openapi as spec
 from bot import message_store as store
 from bot import web_limits
 from bot.channels import sms, web
@@ -117,7 +117,7 @@ def create_app(
     async def health():
         return {"status": "ok"}
 
-    @app.post("/webhooks/twilio/sms")
+    @app.post("/webhooks/twilio/sms", openapi_extra=spec.TWILIO_SMS)
     async def twilio_sms(request: Request):
         form = await request.form()
         url = sms.public_url(settings, request.url.path, request.url.query)
@@ -133,7 +133,7 @@ def create_app(
             pipeline.schedule(inbound.sender_key)
         return Response(sms.EMPTY_TWIML, media_type="application/xml")
 
-    @app.post("/webhooks/twilio/status")
+    @app.post("/webhooks/twilio/status", openapi_extra=spec.TWILIO_STATUS)
     async def twilio_status(request: Request):
         form = await request.form()
         url = sms.public_url(settings, request.url.path, request.url.query)
@@ -153,21 +153,19 @@ def create_app(
                                "twilio_21610", now)
         return Response(status_code=204)
 
-    @app.post("/webhooks/telegram")
+    @app.post("/webhooks/telegram", openapi_extra=spec.TELEGRAM)
     async def telegram_webhook(request: Request):
         if not tg.secret_ok(settings, request.headers.get("X-Telegram-Bot-Api-Secret-Token")):
             log.warning("telegram webhook refused: bad or missing secret token")
             return _forbidden()
         try:
-            update = Update.de_json(await request.json(), None)
-        except (ValueError, TypeError, KeyError):
+            update = tg.parse_update(await request.json())
+            await tg.accept_update(pipeline, update)
+        except (ValueError, tg.BadTelegramUpdate):  # not JSON, or not an update
             return JSONResponse({"error": "not a Telegram update"}, status_code=400)
-        if update is None:
-            return JSONResponse({"error": "not a Telegram update"}, status_code=400)
-        await tg.accept_update(pipeline, update)
         return {"ok": True}
 
-    @app.post("/webhooks/rest/webhook")
+    @app.post("/webhooks/rest/webhook", openapi_extra=spec.WEB_CHAT)
     async def rest_webhook(request: Request):
         try:
             body = await request.json()
@@ -194,7 +192,7 @@ def create_app(
         return [{"recipient_id": inbound.channel_user, "text": t, "id": mid}
                 for mid, t in replies.pairs()]
 
-    @app.get("/webhooks/rest/messages")
+    @app.get("/webhooks/rest/messages", openapi_extra=spec.WEB_POLL)
     async def rest_messages(request: Request):
         """What was sent to a web chat session after the last message its page showed
         (a representative's replies among them): [{"id", "text"}], oldest first."""

@@ -231,14 +231,21 @@ def gateway_command(host: str, port: int, workers: int) -> list[str]:
 def gateway_app():
     """The uvicorn factory: the gateway with the console and observability mounted, and
     several Rasa URLs balanced when RASA_URL lists them."""
-    from bot.console import mount_console
-    from bot.gateway import create_app
     from bot.logging import configure_logging
-    from bot.observability import mount_observability
 
     settings = load_settings()
     configure_logging(settings)
-    app = create_app(settings)
+    return served_gateway(settings)
+
+
+def served_gateway(settings: Settings, **create_kwargs):
+    """The gateway app as `billbot serve` runs it: webhooks and pages, the console, /health
+    and /metrics (the suite fuzzes exactly this app)."""
+    from bot.console import mount_console
+    from bot.gateway import create_app
+    from bot.observability import mount_observability
+
+    app = create_app(settings, **create_kwargs)
     mount_console(app, settings, app.state.engine)
     mount_observability(app, settings, app.state.engine,
                         redis_url=settings.rasa_lock_store_url or None)

@@ -35,6 +35,7 @@ from bot.console.web import (
     Ctx,
     Db,
     LoginRequired,
+    RowId,
     SupervisorOnly,
     Who,
     login_redirect_url,
@@ -184,7 +185,7 @@ def conversation_page(request: Request, ctx: ConsoleContext, s: Session, who: Id
 
 
 @router.get("/escalations/{escalation_id}", response_class=HTMLResponse)
-def conversation(request: Request, escalation_id: int, who: Who, ctx: Ctx, s: Db,
+def conversation(request: Request, escalation_id: RowId, who: Who, ctx: Ctx, s: Db,
                  done: str = ""):
     try:
         return conversation_page(request, ctx, s, who, escalation_id, done=done)
@@ -193,7 +194,7 @@ def conversation(request: Request, escalation_id: int, who: Who, ctx: Ctx, s: Db
 
 
 @router.get("/escalations/{escalation_id}/transcript.fragment", response_class=HTMLResponse)
-def transcript_fragment(request: Request, escalation_id: int,
+def transcript_fragment(request: Request, escalation_id: RowId,
                         who: Who,
                         ctx: Ctx, s: Db):
     try:
