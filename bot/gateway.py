@@ -29,7 +29,7 @@ from bot import message_store as store
 from bot import web_limits
 from bot.channels import sms, web
 from bot.channels import telegram as tg
-from bot.client_address import request_ref
+from bot.client_address import request_ref, trusted_networks
 from bot.escalation_notices import NOTIFY_INTERVAL_S, make_notifier
 from bot.outbound.sms import SmsSender
 from bot.outbound.telegram import TelegramSender, make_bot
@@ -63,6 +63,7 @@ def create_app(
 ) -> FastAPI:
     """The gateway app. Senders are set up for the channels that are configured."""
     settings = settings or load_settings()
+    trusted_networks(settings.trusted_proxies)  # a bad TRUSTED_PROXIES stops the start, named
     clock = clock or Clock()
     engine = make_engine(settings.database_url)
     senders: dict = {}

@@ -81,9 +81,11 @@ def test_the_client_address_comes_from_the_nearest_untrusted_hop(peer, forwarded
     assert client_address(s, peer, forwarded) == expected
 
 
-def test_a_bad_trusted_proxy_setting_is_named():
+def test_a_bad_trusted_proxy_setting_is_named_and_stops_the_gateway(settings):
     with pytest.raises(BadTrustedProxies, match="nginx"):
         client_address(Settings(trusted_proxies="nginx"), "10.0.0.2", "1.2.3.4")
+    with pytest.raises(BadTrustedProxies, match="nginx"):
+        Gateway(replace(settings, trusted_proxies="10.0.0.1, nginx"))
 
 
 def test_the_client_ref_is_a_keyed_hash():
