@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billing.db.models import AuditLog
+from bot import cli
 from bot.settings import Settings
 from tests.console_support import NOW, PASSWORD, add_user, console_app, csrf_of, log_in
 
@@ -106,3 +107,15 @@ def test_the_lock_runs_out(engine):
     later = NOW + timedelta(minutes=settings.login_lock_minutes)
     with TestClient(console_app(engine, settings, now=later)) as c:
         log_in(c, "rita")
+
+
+def test_the_user_unlock_command_lifts_a_login_lock(engine, client, monkeypatch, capsys):
+    for i in range(3):
+        attempt(client, "sam", f"wrong-{i}")
+    assert attempt(client, "sam", PASSWORD).status_code == 429
+    monkeypatch.setenv("DATABASE_URL", str(engine.url.render_as_string(hide_password=False)))
+    assert cli.main(["user", "unlock", "Sam"]) == 0
+    assert "unlocked Sam" in capsys.readouterr().out
+    log_in(client, "sam")
+    assert cli.main(["user", "unlock", "sam"]) == 0
+    assert "was not locked" in capsys.readouterr().out
