@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import ipaddress
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 
@@ -31,6 +32,29 @@ def trusted_networks(spec: str) -> tuple[Network, ...]:
         except ValueError:
             raise BadTrustedProxies(f"TRUSTED_PROXIES: {part!r} is not an IP address") from None
     return tuple(out)
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def proxy_warning(settings: Settings) -> str | None:
+    """Why the per-address limits would be wrong, when the settings say so: a public URL
+    elsewhere than a gateway listening on loopback means a proxy on this host forwards every
+    request, and without TRUSTED_PROXIES every client would share its address."""
+    public_host = urlsplit(settings.public_base_url).hostname or ""
+    if settings.trusted_proxies.strip() or _is_loopback(public_host):
+        return None
+    if not _is_loopback(settings.gateway_host):
+        return None
+    return (f"PUBLIC_BASE_URL is {public_host} but the gateway listens on "
+            f"{settings.gateway_host}: a proxy forwards every request, so set TRUSTED_PROXIES "
+            "to its address or all web clients share one rate limit")
 
 
 def _is_trusted(address: str, networks: tuple[Network, ...]) -> bool:

@@ -29,7 +29,7 @@ from bot import message_store as store
 from bot import web_limits
 from bot.channels import sms, web
 from bot.channels import telegram as tg
-from bot.client_address import request_ref, trusted_networks
+from bot.client_address import proxy_warning, request_ref, trusted_networks
 from bot.escalation_notices import NOTIFY_INTERVAL_S, make_notifier
 from bot.outbound.sms import SmsSender
 from bot.outbound.telegram import TelegramSender, make_bot
@@ -64,6 +64,8 @@ def create_app(
     """The gateway app. Senders are set up for the channels that are configured."""
     settings = settings or load_settings()
     trusted_networks(settings.trusted_proxies)  # a bad TRUSTED_PROXIES stops the start, named
+    if (warning := proxy_warning(settings)) is not None:
+        log.warning(warning)
     clock = clock or Clock()
     engine = make_engine(settings.database_url)
     senders: dict = {}

@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 from fastapi.testclient import TestClient
 
-from bot.client_address import BadTrustedProxies, client_address, client_ref
+from bot.client_address import BadTrustedProxies, client_address, client_ref, proxy_warning
 from bot.settings import Settings
 from tests.gateway_support import Gateway
 
@@ -93,3 +93,11 @@ def test_the_client_ref_is_a_keyed_hash():
     assert client_ref(a, "203.0.113.7") == client_ref(a, "203.0.113.7")
     assert client_ref(a, "203.0.113.7") != client_ref(b, "203.0.113.7")
     assert len(client_ref(a, "203.0.113.7")) == 32
+
+
+def test_a_public_url_behind_a_local_proxy_without_trusted_proxies_is_warned_about():
+    behind = Settings(public_base_url="https://billing.example-clinic.org", gateway_host="127.0.0.1")
+    assert "TRUSTED_PROXIES" in proxy_warning(behind)
+    assert proxy_warning(replace(behind, trusted_proxies="127.0.0.1")) is None
+    assert proxy_warning(replace(behind, gateway_host="0.0.0.0")) is None  # reached directly
+    assert proxy_warning(Settings(public_base_url="http://localhost:8000")) is None
