@@ -90,6 +90,22 @@ def test_not_an_update_is_a_400(settings):
         assert gw.messages() == []
 
 
+@pytest.mark.parametrize("body", [
+    "a string", 7, None, [], {"update_id": "1"},
+    {"update_id": 1, "message": {"message_id": 1, "date": 0, "text": "hi",
+                                 "chat": {"id": {}, "type": "private"}}},
+    {"update_id": 2, "message": {"message_id": 1, "date": 0, "text": ["hi"],
+                                 "chat": {"id": 5, "type": "private"}}},
+    {"update_id": 3, "message": "hi"},
+])
+def test_json_that_is_no_readable_update_is_a_400_and_nothing_queued(settings, rasa, body):
+    with Gateway(settings) as gw:
+        assert post_update(gw, body).status_code == 400
+        gw.idle()
+        assert gw.messages() == []
+    assert rasa.received == []
+
+
 def test_retry_after_is_obeyed(settings, telegram_api, rasa):
     telegram_api.fail_next("sendMessage", status=429, retry_after=1)
     with Gateway(settings) as gw:
