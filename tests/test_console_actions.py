@@ -316,3 +316,25 @@ def test_dashboard_figures(engine):
     assert stats.aging.buckets["1-30"] == 5000 and stats.aging.total == 5000
     svg = dashboard.aging_chart_svg(stats.aging)
     assert svg.count("<rect") == 6 and "$50.00" in svg
+
+
+@pytest.mark.parametrize("path", ["note", "reply", "return", "plan", "refunds/R-1",
+                                  "insurance/1", "disputes/D-AAAAAA"])
+def test_a_form_on_a_conversation_that_does_not_exist_is_a_404(engine, path):
+    add_user(engine, "rita")
+    with TestClient(console_app(engine)) as c:
+        csrf = log_in(c, "rita")
+        resp = c.post(f"/console/escalations/4242/{path}",
+                      data={"csrf_token": csrf, "body": "hello"})
+        assert resp.status_code == 404 and "No such conversation." in resp.text
+
+
+def test_an_id_past_the_databases_integers_is_refused_before_the_database(engine):
+    add_user(engine, "rita")
+    with TestClient(console_app(engine)) as c:
+        csrf = log_in(c, "rita")
+        too_big = 2**63
+        assert c.get(f"/console/escalations/{too_big}").status_code == 422
+        assert c.post(f"/console/escalations/{too_big}/take",
+                      data={"csrf_token": csrf}).status_code == 422
+        assert c.get("/console/escalations/0").status_code == 422
