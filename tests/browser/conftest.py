@@ -70,14 +70,14 @@ def serve(app, port: int):
 def start_gateway(sqlite_url):
     started = []
 
-    def start(rasa_url: str = "http://127.0.0.1:9") -> Gateway:
+    def start(rasa_url: str = "http://127.0.0.1:9", **overrides) -> Gateway:
         twilio = TwilioDouble(ACCOUNT_SID, AUTH_TOKEN)
         port = free_port()
         settings = Settings(
             database_url=sqlite_url, public_base_url=f"http://127.0.0.1:{port}",
             twilio_account_sid=ACCOUNT_SID, twilio_auth_token=AUTH_TOKEN,
             twilio_from_number="+15550009999", twilio_api_base_url=twilio.url,
-            rasa_url=rasa_url, session_secret="browser-" + uuid.uuid4().hex,
+            rasa_url=rasa_url, session_secret="browser-" + uuid.uuid4().hex, **overrides,
         )
         app = create_app(settings, sweep_interval_s=1.0)
         ensure_console(app, settings)
