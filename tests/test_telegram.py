@@ -97,6 +97,10 @@ def test_not_an_update_is_a_400(settings):
     {"update_id": 2, "message": {"message_id": 1, "date": 0, "text": ["hi"],
                                  "chat": {"id": 5, "type": "private"}}},
     {"update_id": 3, "message": "hi"},
+    {"update_id": 4, "message": {"message_id": 1, "date": 10**20, "text": "hi",
+                                 "chat": {"id": 5, "type": "private"}}},  # past time_t
+    {"update_id": 5, "message": {"message_id": 1, "date": 10**15, "text": "hi",
+                                 "chat": {"id": 5, "type": "private"}}},  # EOVERFLOW
 ])
 def test_json_that_is_no_readable_update_is_a_400_and_nothing_queued(settings, rasa, body):
     with Gateway(settings) as gw:

@@ -53,7 +53,8 @@ def parse_update(body: object) -> Update:
         raise BadTelegramUpdate("not a Telegram update")
     try:
         update = Update.de_json(body, None)
-    except (ValueError, TypeError, KeyError, AttributeError, TelegramError):
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError, OSError,
+            TelegramError):  # OverflowError, OSError: timestamps past what time_t holds
         raise BadTelegramUpdate("not a Telegram update") from None
     if update is None:
         raise BadTelegramUpdate("not a Telegram update")
