@@ -8,6 +8,7 @@ fuzzed too (all but logging out, which would end the fuzzer's session). /console
 left out: it streams for as long as the client listens."""
 from __future__ import annotations
 
+import os
 import threading
 import time
 from datetime import date
@@ -74,7 +75,9 @@ def _openapi() -> dict:
 
 
 schema = schemathesis.openapi.from_dict(_openapi()).exclude(path="/console/events")
-schema.config.generation.update(modes=["positive", "negative"], max_examples=25)
+# 25 cases per operation and mode in `make test`; BILLBOT_FUZZ_EXAMPLES=500 digs deeper.
+schema.config.generation.update(modes=["positive", "negative"],
+                                max_examples=int(os.environ.get("BILLBOT_FUZZ_EXAMPLES", "25")))
 
 
 @pytest.fixture(scope="module")
