@@ -8,16 +8,20 @@ from rasa_sdk.events import SlotSet
 from actions import templates as t
 from actions.base import AccountAction, Turn
 from billing.accounts import AccountSnapshot
-from billing.balances import Balance, compute_balance
-from bot.statement_links import StatementLinksDisabled, statement_url
+from billing.core.balances import Balance, compute_balance
+from clinic.statement_links import StatementLinksDisabled, statement_url
 
 
 def visit_lines(balance: Balance) -> list[str]:
-    return [
+    """One line per visit; their amounts owed add up to what is due now."""
+    lines = [
         t.visit_line(v.service_date, v.description, v.charge, v.insurance_paid, v.adjustments,
-                     v.patient_paid, v.remaining, v.pending_insurance)
+                     v.patient_paid, v.remaining, v.pending_insurance, v.refunded, v.overpaid)
         for v in balance.visits
     ]
+    if balance.refunded_beyond_credit:
+        lines.append(t.refunded_beyond_credit_line(balance.refunded_beyond_credit))
+    return lines
 
 
 def statement_messages(account: AccountSnapshot, turn: Turn) -> list[str]:

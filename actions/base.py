@@ -3,6 +3,7 @@ channel identity from the gateway-built sender key, the frustration check, and t
 makes every disclosing action confirm verification itself."""
 from __future__ import annotations
 
+import asyncio
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -19,8 +20,8 @@ from actions import templates as t
 from actions.parsing import clean
 from billing import audit
 from billing.accounts import AccountSnapshot, load_snapshot
-from billing.clock import Clock
-from billing.db.engine import database_url, engine_for
+from billing.core.clock import Clock
+from billing.db.engine import engine_for
 from billing.requests import escalate
 from billing.verification import (
     ChannelIdentity,
@@ -28,8 +29,8 @@ from billing.verification import (
     current_verified_patient,
     locked_until,
 )
-from bot.office_hours import away_notice
-from bot.settings import Settings, load_settings
+from clinic.office_hours import away_notice
+from clinic.settings import Settings, load_settings
 
 FRUSTRATION_WORDS = re.compile(
     r"\b(fuck\w*|shit\w*|damn\w*|crap|wtf|ridiculous|outrageous|unacceptable|scam\w*|"
@@ -161,10 +162,18 @@ class BillbotAction(Action, ABC):
     def name(self) -> str:
         return self.NAME
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
-            domain: dict[str, Any]) -> list[dict[str, Any]]:
-        with Session(engine_for(database_url()), expire_on_commit=False) as session:
-            turn = Turn(dispatcher, tracker, session, settings(), Clock().now())
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        """rasa-sdk awaits this on its event loop; the turn's database work runs in a worker
+        thread, so one slow query never stalls the other conversations on this server."""
+        return await asyncio.to_thread(self.run_turn, dispatcher, tracker)
+
+    def run_turn(self, dispatcher: CollectingDispatcher,
+                 tracker: Tracker) -> list[dict[str, Any]]:
+        """One turn in one session: the frustration check, the reply, one commit."""
+        config = settings()
+        with Session(engine_for(config.database_url), expire_on_commit=False) as session:
+            turn = Turn(dispatcher, tracker, session, config, Clock().now())
             events: list[dict[str, Any]] = []
             if self.check_frustration:
                 events += frustration_check(turn)

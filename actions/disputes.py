@@ -8,9 +8,10 @@ from rasa_sdk.events import SlotSet
 from actions import templates as t
 from actions.base import AccountAction, Turn
 from billing.accounts import AccountSnapshot
-from billing.balances import compute_balance
-from billing.discrepancies import find_discrepancies
-from billing.ledger import EntryType
+from billing.core.balances import compute_balance
+from billing.core.discrepancies import find_discrepancies
+from billing.core.ledger import EntryType
+from billing.core.promises import OpenCase, expected_dispute_answer
 from billing.requests import open_dispute
 
 
@@ -20,9 +21,15 @@ class DisputeCharge(AccountAction):
 
     def answer(self, turn: Turn, account: AccountSnapshot) -> list[dict[str, Any]]:
         if account.open_disputes:
-            turn.say(t.dispute_already_open(account.open_disputes[0].reference))
+            case = account.open_disputes[0]
+            expected = expected_dispute_answer(
+                OpenCase(case.reference, case.opened_at.date()),
+                turn.settings.dispute_review_days)
+            turn.say(t.dispute_already_open(
+                case.reference, expected if expected < turn.now.date() else None))
             return [SlotSet("offer", "human_dispute")]
-        findings = find_discrepancies(account.items, account.coverages, account.refunds)
+        findings = [f for f in find_discrepancies(account.items, account.coverages,
+                                                  account.refunds) if f.for_patient]
         if findings:
             turn.say(t.dispute_findings([f.summary for f in findings]))
             entry_ids = [e for f in findings for e in f.entry_ids]

@@ -2,6 +2,7 @@
 recent visits, estimates from the price list; and a new payer recorded for a representative."""
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
@@ -12,8 +13,11 @@ from actions.base import AccountAction, BillbotAction, Turn, run_action
 from actions.forms import leave_form, wants_to_stop
 from actions.parsing import find_member_id, guess_payer
 from billing.accounts import AccountSnapshot
-from billing.balances import compute_balance
-from billing.chargemaster import estimate, load_chargemaster
+from billing.core.balances import Balance, VisitLine, compute_balance
+from billing.core.chargemaster import estimate, load_chargemaster
+from billing.core.ledger import ClaimStatus
+from billing.core.promises import expected_claim_decision
+from billing.price_list_store import load_clinic_chargemaster
 from billing.requests import RequestError, record_insurance_change
 
 RECENT_VISITS = 3
@@ -39,21 +43,32 @@ class InsuranceCoverage(AccountAction):
                                         coverage.member_id[-4:], coverage.deductible,
                                         coverage.deductible_met, coverage.out_of_pocket_max,
                                         coverage.out_of_pocket_met))
-        visits = [v for v in compute_balance(account.items).visits
+        balance = compute_balance(account.items)
+        visits = [v for v in balance.visits
                   if v.claim_status and v.claim_status.value != "self_pay"]
-        claims = [t.claim_line(v.service_date, v.description, v.claim_status.value)
+        claims = [t.claim_line(v.service_date, v.description, v.claim_status.value,
+                               _late_decision(balance, v, turn))
                   for v in visits[-RECENT_VISITS:]]
         if claims:
             turn.say(t.chunk(["Recent claims:"] + claims))
         service = turn.entity("service")
-        found = estimate(prices(turn.settings.chargemaster_path), service or turn.text,
-                         coverage, today)
+        # The clinic's own imported price list when it has one; else the shipped (demo) one.
+        price_list = load_clinic_chargemaster(turn.session) or prices(turn.settings.chargemaster_path)
+        found = estimate(price_list, service or turn.text, coverage, today)
         if found is not None:
             turn.say(t.estimate(found.entry.description, found.entry.price,
                                 found.responsibility.patient_total, coverage is not None))
         elif service:
             turn.say(t.no_estimate(service))
         return []
+
+
+def _late_decision(balance: Balance, visit: VisitLine, turn: Turn) -> date | None:
+    """When a pending claim's decision was expected, if that date has passed."""
+    if visit.claim_status is not ClaimStatus.PENDING or not visit.claim_id:
+        return None
+    expected = expected_claim_decision(balance, visit.claim_id, turn.settings.claim_decision_days)
+    return expected if expected and expected < turn.now.date() else None
 
 
 class UpdateInsurance(AccountAction):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from decimal import ROUND_HALF_UP, Decimal
 
-from billing.money import Cents, MoneyError, parse_amount
+from billing.core.money import Cents, MoneyError, parse_amount
 
 _AMOUNT = re.compile(
     r"\$?\s*(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?\s*(k|thousand|grand)?\b", re.IGNORECASE

@@ -1,5 +1,5 @@
 """Payment plans: ask income (and household size where assistance may apply), offer 2-3
-options from billing.plans, confirm, then create the plan and state its schedule."""
+options from billing.core.plans, confirm, then create the plan and state its schedule."""
 from __future__ import annotations
 
 from typing import Any
@@ -17,9 +17,9 @@ from actions.parsing import (
     parse_money,
 )
 from billing.accounts import AccountSnapshot, load_snapshot
-from billing.assistance import AssistancePolicy, load_poverty_table, screen
-from billing.balances import compute_balance
-from billing.plans import PlanOffer, PlanPolicy, add_months, plan_options
+from billing.core.assistance import AssistancePolicy, load_poverty_table, screen
+from billing.core.balances import compute_balance
+from billing.core.plans import PlanOffer, PlanPolicy, add_months, plan_options
 from billing.requests import RequestError, create_plan
 
 FORM_SLOTS = ("plan_income", "plan_household", "plan_choice")

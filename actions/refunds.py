@@ -8,9 +8,10 @@ from rasa_sdk.events import SlotSet
 from actions import templates as t
 from actions.base import AccountAction, Turn
 from billing.accounts import AccountSnapshot
-from billing.balances import compute_balance
-from billing.ledger import RefundStatus
-from billing.requests import RequestError, add_business_days, expected_refund_date, request_refund
+from billing.core.balances import compute_balance
+from billing.core.ledger import RefundStatus
+from billing.core.promises import add_business_days, expected_refund_date, refund_is_late
+from billing.requests import RequestError, request_refund
 
 OPEN = (RefundStatus.REQUESTED, RefundStatus.APPROVED)
 
@@ -27,8 +28,9 @@ class RefundStatusAction(AccountAction):
     audit_action = "view_refunds"
 
     def answer(self, turn: Turn, account: AccountSnapshot) -> list[dict[str, Any]]:
-        days = turn.settings.refund_business_days
-        lines = [t.refund_line(r.amount, r.status.value, r.method, expected_refund_date(r, days))
+        days, today = turn.settings.refund_business_days, turn.now.date()
+        lines = [t.refund_line(r.amount, r.status.value, r.method, expected_refund_date(r, days),
+                               r.requested_date, refund_is_late(r, days, today))
                  for r in account.refunds]
         turn.say(t.chunk(lines) if lines else [t.no_refunds()])
         credit = refundable_credit(account)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from billing.money import Cents, fmt
+from billing.core.money import Cents, fmt
 
 SMS_CHUNK = 320  # two SMS segments: long lists are cut between lines, never inside one
 
@@ -128,7 +128,7 @@ def verification_failed(tries_left: int) -> str:
 
 def _then(text: str, away: str | None) -> str:
     """A reply that hands the patient to a person, with when one will answer if the office
-    is closed now (bot.office_hours.away_notice)."""
+    is closed now (clinic.office_hours.away_notice)."""
     return f"{text} {away}" if away else text
 
 
@@ -201,19 +201,28 @@ def balance(first_name: str, due_now: Cents, due_date: date | None, pending: Cen
 
 def visit_line(service_date: date | None, description: str, charge: Cents, insurance_paid: Cents,
                adjustments: Cents, patient_paid: Cents, remaining: Cents,
-               pending: Cents) -> str:
+               pending: Cents, refunded: Cents = 0, moved: Cents = 0) -> str:
+    """One visit, so that charged - paid - adjustments + refunded + moved = owed (or pending)."""
     parts = [f"{day(service_date)} {description}: charged {fmt(charge)}"]
-    if pending > 0:
-        parts.append(f"waiting on insurance ({fmt(pending)})")
-    else:
-        if insurance_paid:
-            parts.append(f"insurance paid {fmt(insurance_paid)}")
-        if adjustments:
-            parts.append(f"adjustments {fmt(adjustments)}")
+    if insurance_paid:
+        parts.append(f"insurance paid {fmt(insurance_paid)}")
+    if adjustments:
+        parts.append(f"adjustments {fmt(adjustments)}")
     if patient_paid:
         parts.append(f"you paid {fmt(patient_paid)}")
-    parts.append(f"you owe {fmt(remaining)}")
+    if refunded:
+        parts.append(f"refunded to you {fmt(refunded)}")
+    if moved:
+        parts.append(f"{fmt(moved)} extra moved to your other visits or credit")
+    if pending > 0:
+        parts.append(f"waiting on insurance {fmt(pending)}")
+    else:
+        parts.append(f"you owe {fmt(remaining)}")
     return ", ".join(parts) + "."
+
+
+def refunded_beyond_credit_line(amount: Cents) -> str:
+    return f"Refunded to you beyond your credit, due now: {fmt(amount)}."
 
 
 def no_visits() -> str:
@@ -248,12 +257,19 @@ def make_payment(due_now: Cents, link: str, methods: str) -> list[str]:
 
 
 # Refunds
-def refund_line(amount: Cents, status: str, method: str | None, expected: date | None) -> str:
+def refund_line(amount: Cents, status: str, method: str | None, expected: date | None,
+                requested: date | None = None, late: bool = False) -> str:
     text = f"Refund of {fmt(amount)}: {status}"
+    if late and requested:
+        text += f" {day(requested)}"
     if method:
         text += f", by {method}"
     if status == "issued" and expected:
         text += f", sent {day(expected)}"
+    elif late and expected:
+        return (text + f". It is late: we expected it by {day(expected)}. Our billing team has "
+                "it on their list of late items and will follow up; reply AGENT to talk to a "
+                "person now.")
     elif expected:
         text += f", expected by {day(expected)}"
     return text + "."
@@ -293,7 +309,13 @@ def dispute_opened(reference: str) -> str:
             "or NO.")
 
 
-def dispute_already_open(reference: str) -> str:
+def dispute_already_open(reference: str, late_since: date | None = None) -> str:
+    """late_since: the date by which an answer was expected, when it has passed."""
+    if late_since:
+        return (f"Your dispute case {reference} is still open: we expected to answer it by "
+                f"{day(late_since)}, and we're sorry it is late. It is on our billing team's "
+                "list of late items. Would you like a person from billing to contact you? "
+                "Reply YES or NO.")
     return (f"Your dispute case {reference} is already open and being reviewed. Would you like "
             "a person from billing to contact you? Reply YES or NO.")
 
@@ -402,10 +424,17 @@ def no_coverage() -> str:
             "insurance details.")
 
 
-def claim_line(service_date: date | None, description: str, status: str) -> str:
+def claim_line(service_date: date | None, description: str, status: str,
+               late_since: date | None = None) -> str:
+    """late_since: the date by which the insurer's decision was expected, when it has passed."""
     words = {"pending": "waiting on insurance", "adjudicated": "processed by insurance",
              "denied": "denied by insurance", "self_pay": "self-pay"}
-    return f"{day(service_date)} {description}: {words.get(status, status)}."
+    text = f"{day(service_date)} {description}: {words.get(status, status)}"
+    if late_since:
+        return (text + f", longer than usual (we expected a decision by {day(late_since)}). "
+                "Our billing team is following up with your insurer; you don't owe it until "
+                "they decide.")
+    return text + "."
 
 
 def estimate(description: str, price: Cents, patient_total: Cents, insured: bool) -> str:

@@ -12,7 +12,7 @@ from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
 from actions import templates as t
 from actions.base import BillbotAction, Turn, run_action
 from actions.forms import wants_to_stop
-from billing.dates import find_date_of_birth
+from billing.core.dates import find_date_of_birth
 from billing.db.models import Patient
 from billing.throttle import Limit
 from billing.verification import (
@@ -30,7 +30,7 @@ from billing.verification import (
     with_first_name,
 )
 from billing.verification_limits import Limits, account_locked, address_locked, count_failure
-from bot.settings import Settings
+from clinic.settings import Settings
 
 LEAVE_INTENTS = {"request_human": "action_request_human", "goodbye": "action_goodbye"}
 SCRATCH = ("verify_stage", "verify_name", "verify_dob", "verify_account")

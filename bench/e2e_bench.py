@@ -31,8 +31,8 @@ sys.path.insert(0, str(ROOT))
 
 from bot.pipeline import Replies
 from bot.processes import free_port
-from bot.settings import Settings
 from bot.supervisor import Supervisor, load_profile
+from clinic.settings import Settings
 from tests.doubles.http import Recorded, Reply
 from tests.doubles.twilio import TwilioDouble
 

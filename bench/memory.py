@@ -25,8 +25,8 @@ from billing.db.migrate import upgrade
 from bot.commands.serve import ensure_demo_database
 from bot.processes import free_port
 from bot.rasa_env import current_model
-from bot.settings import Settings
 from bot.supervisor import Supervisor, group_pids, load_profile
+from clinic.settings import Settings
 
 
 def rss_mib(pid: int) -> float:

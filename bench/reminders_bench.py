@@ -114,7 +114,7 @@ def generate(url: str, accounts: int, seed: int = 7) -> int:
 def measure(url: str, use_tracemalloc: bool) -> None:
     """The measured part (run in a child process): one dry reminder run."""
     from bot.reminders.run import run_reminders
-    from bot.settings import Settings
+    from clinic.settings import Settings
 
     if use_tracemalloc:
         import tracemalloc

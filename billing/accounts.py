@@ -12,6 +12,15 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from billing.core.ledger import (
+    ClaimStatus,
+    CoverageTerms,
+    EntryType,
+    LineItem,
+    RefundRecord,
+    RefundStatus,
+)
+from billing.core.money import Cents
 from billing.db.models import (
     Coverage,
     Dispute,
@@ -21,15 +30,6 @@ from billing.db.models import (
     PlanInstallment,
     Refund,
 )
-from billing.ledger import (
-    ClaimStatus,
-    CoverageTerms,
-    EntryType,
-    LineItem,
-    RefundRecord,
-    RefundStatus,
-)
-from billing.money import Cents
 
 PAYMENT_METHODS = frozenset({"card", "ach", "check", "cash", "hsa", "fsa", "online", "other"})
 

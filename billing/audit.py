@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from billing.clock import utcnow
+from billing.core.clock import utcnow
 from billing.db.models import AuditLog
 
 _ALLOWED = (str, int, bool, type(None))

@@ -14,10 +14,14 @@ from zoneinfo import available_timezones
 
 import phonenumbers
 
-from billing.ledger import ClaimStatus, EntryType, RefundStatus
-from billing.money import MoneyError, parse_amount
+from billing.core.chargemaster import CPT_CODE
+from billing.core.ledger import ClaimStatus, EntryType, RefundStatus
+from billing.core.money import MoneyError, parse_amount
+from billing.core.price_lists import payer_key
 
-KINDS = ("patients", "coverages", "ledger", "refunds")
+ACCOUNT_KINDS = ("patients", "coverages", "ledger", "refunds")
+PRICE_KINDS = ("chargemaster", "fee_schedules")  # the clinic's price list and payer contracts
+KINDS = ACCOUNT_KINDS + PRICE_KINDS
 COLUMNS: dict[str, tuple[str, ...]] = {
     "patients": (
         "account_number", "first_name", "last_name", "date_of_birth", "phone", "email",
@@ -36,6 +40,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "account_number", "refund_id", "amount", "requested_date", "status", "issued_date",
         "method",
     ),
+    "chargemaster": ("cpt_code", "description", "price"),
+    "fee_schedules": ("payer", "cpt_code", "allowed_amount", "effective_date", "termination_date"),
 }
 CHANNELS = ("sms", "telegram", "email", "none")
 ENTRY_TYPES = tuple(t.value for t in EntryType)
@@ -54,9 +60,6 @@ class ImportRowError(Exception):
     def __init__(self, file: str, line: int, reason: str) -> None:
         super().__init__(f"{file}:{line}: {reason}")
         self.file, self.line, self.reason = file, line, reason
-
-
-
 
 
 class Errors:
@@ -300,13 +303,58 @@ def _refund(row: _Row, today: date) -> Rec | None:
     return Rec(row.file, row.line, account, v) if row.ok and account else None
 
 
-_PARSERS = {"patients": _patient, "coverages": _coverage, "ledger": _ledger, "refunds": _refund}
+def _price_code(row: _Row) -> str | None:
+    """A chargemaster or fee schedule code: a bare CPT/HCPCS code (no modifier)."""
+    code = row.text("cpt_code", required=True, max_len=10)
+    if code is None:
+        return None
+    code = code.upper()
+    if not CPT_CODE.match(code):
+        row.fail(f"cpt_code {code!r} is not a CPT/HCPCS code (5 letters or digits)")
+        return None
+    return code
+
+
+def _chargemaster(row: _Row, today: date) -> Rec | None:
+    v = {
+        "cpt_code": _price_code(row),
+        "description": row.text("description", required=True, max_len=200),
+        "price_cents": row.amount("price", required=True, positive=True),
+    }
+    return Rec(row.file, row.line, "", v) if row.ok else None
+
+
+def _fee_schedule(row: _Row, today: date) -> Rec | None:
+    v = {
+        "payer": row.text("payer", required=True, max_len=120),
+        "cpt_code": _price_code(row),
+        "allowed_cents": row.amount("allowed_amount", required=True, positive=True),
+        "effective_date": row.day("effective_date", required=True),
+        "termination_date": row.day("termination_date"),
+    }
+    if row.ok and v["termination_date"] and v["termination_date"] < v["effective_date"]:
+        row.fail("termination_date is before effective_date")
+    return Rec(row.file, row.line, "", v) if row.ok else None
+
+
+def fee_key(values: dict) -> tuple:
+    """A fee schedule row's key: payer (any case or spacing), code and start of the period."""
+    return (payer_key(values["payer"]), values["cpt_code"], values["effective_date"])
+
+
+_PARSERS = {
+    "patients": _patient, "coverages": _coverage, "ledger": _ledger, "refunds": _refund,
+    "chargemaster": _chargemaster, "fee_schedules": _fee_schedule,
+}
 _KEYS = {
     "patients": lambda r: r.account,
     "coverages": lambda r: (r.account, r.values["payer"], r.values["member_id"]),
     "ledger": lambda r: r.values["entry_id"],
     "refunds": lambda r: r.values["refund_id"],
+    "chargemaster": lambda r: r.values["cpt_code"],
+    "fee_schedules": lambda r: fee_key(r.values),
 }
+_KEY_NAMES = {"chargemaster": "cpt_code", "fee_schedules": "payer, cpt_code and effective_date"}
 
 
 def parse_sources(
@@ -342,7 +390,8 @@ def parse_sources(
             k = key(rec)
             if k in seen[src.kind]:
                 first = seen[src.kind][k]
-                errors.add(src.name, rec.line, f"same id as {first.file}:{first.line}")
+                what = _KEY_NAMES.get(src.kind, "id")
+                errors.add(src.name, rec.line, f"same {what} as {first.file}:{first.line}")
                 continue
             seen[src.kind][k] = rec
             recs[src.kind].append(rec)

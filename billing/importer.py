@@ -1,4 +1,5 @@
-"""Import a practice-management export: patients.csv, coverages.csv, ledger.csv, refunds.csv.
+"""Import a practice-management export: patients.csv, coverages.csv, ledger.csv, refunds.csv,
+and the clinic's own chargemaster.csv and fee_schedules.csv.
 
 All-or-nothing and idempotent: every row is validated (against the database and the rest of
 the import) before anything is written; rows are keyed by their ids, so importing the same
@@ -18,8 +19,18 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from billing import audit
-from billing.clock import utcnow
-from billing.db.models import Coverage, LedgerEntry, Patient, Refund, RefundEvent
+from billing.core.clock import utcnow
+from billing.core.ledger import EntryType
+from billing.core.price_lists import ContractRate, overlapping
+from billing.db.models import (
+    ChargemasterItem,
+    Coverage,
+    FeeScheduleRate,
+    LedgerEntry,
+    Patient,
+    Refund,
+    RefundEvent,
+)
 from billing.import_rows import (  # noqa: F401 - COLUMNS, KINDS, MAX_ERRORS, ImportRowError are API
     COLUMNS,
     KINDS,
@@ -27,9 +38,9 @@ from billing.import_rows import (  # noqa: F401 - COLUMNS, KINDS, MAX_ERRORS, Im
     Errors,
     ImportRowError,
     Rec,
+    fee_key,
     parse_sources,
 )
-from billing.ledger import EntryType
 
 # The export has no approval date: an approval is dated at the request.
 REFUND_PATHS = {
@@ -95,13 +106,14 @@ def sources_from_paths(paths: Sequence[Path]) -> list[Source]:
         if p.is_dir():
             found = sorted((f for f in p.iterdir() if kind_of(f.name)), key=lambda f: f.name)
             if not found:
-                errors.append(ImportRowError(str(p), 0, "no patients/coverages/ledger/refunds CSV files"))
+                errors.append(ImportRowError(str(p), 0, f"no {'/'.join(KINDS)} CSV files"))
             files.extend(found)
         elif not p.is_file():
             errors.append(ImportRowError(str(p), 0, "no such file"))
         elif kind_of(p.name) is None:
+            names = ", ".join(f"{k}.csv" for k in KINDS[:-1])
             errors.append(ImportRowError(
-                str(p), 0, "file name must be patients.csv, coverages.csv, ledger.csv or refunds.csv"))
+                str(p), 0, f"file name must be {names} or {KINDS[-1]}.csv"))
         else:
             files.append(p)
     if errors:
@@ -151,6 +163,8 @@ _LEDGER_FIELDS = (
     "description", "provider", "claim_id", "claim_status", "method", "due_date",
 )
 _REFUND_FIELDS = ("patient_id", "amount_cents", "status", "requested_date", "issued_date", "method")
+_CHARGEMASTER_FIELDS = ("description", "price_cents")
+_FEE_FIELDS = ("payer", "allowed_cents", "termination_date")
 
 
 def _cols(model, names: Sequence[str]) -> list:
@@ -261,6 +275,7 @@ def import_sources(
     errors = Errors()
     recs, named = parse_sources(sources, errors, now.date())
     stored, old_entries = _check_references(session, recs, named, errors)
+    old_fees = _check_fee_periods(session, recs["fee_schedules"], errors)
     if errors.total:
         errors.items.sort(key=lambda e: (
             next((i for i, s in enumerate(sources) if s.name == e.file), 0), e.line))
@@ -321,6 +336,7 @@ def import_sources(
         session.execute(LedgerEntry.__table__.insert(), list(chunk))
 
     _write_refunds(session, recs["refunds"], stored, report, actor)
+    _write_price_lists(session, recs, old_fees, report)
     changed = any(c.inserted or c.updated for c in report.counts.values()) or report.refund_events
     if changed:  # an import that changed nothing leaves no trace, so re-running it is a no-op
         audit.record(
@@ -385,3 +401,72 @@ def _event(pk: int, status: str, v: dict, actor: str) -> dict:
         on = v["requested_date"]
     note = "approval date not in the export" if status == "approved" else None
     return {"refund_id": pk, "status": status, "on_date": on, "actor": actor, "note": note}
+
+
+# ---------------------------------------------------------------- price list and contracts
+
+
+def _rate(values: dict) -> ContractRate:
+    return ContractRate(values["payer"], values["cpt_code"], values["allowed_cents"],
+                        values["effective_date"], values["termination_date"])
+
+
+def _check_fee_periods(session: Session, recs: list[Rec], errors: Errors) -> dict[tuple, tuple]:
+    """No two periods of one payer and code may overlap, among the imported rows and the stored
+    ones they do not replace: a service date must find one contracted amount, not two.
+    Returns the stored rows of the imported codes by key, for writing."""
+    old: dict[tuple, tuple] = {}
+    for pk, code, start, payer, allowed, end in _fetch(
+        session, (FeeScheduleRate.id, FeeScheduleRate.cpt_code, FeeScheduleRate.effective_date,
+                  *_cols(FeeScheduleRate, _FEE_FIELDS)),
+        FeeScheduleRate.cpt_code, [r.values["cpt_code"] for r in recs],
+    ):
+        old[fee_key({"payer": payer, "cpt_code": code, "effective_date": start})] = (
+            pk, payer, allowed, end)
+    # Every rate in force after the import, with the row bringing it (None: a stored one kept).
+    after: dict[tuple, tuple[ContractRate, Rec | None]] = {
+        key: (ContractRate(payer, key[1], allowed, key[2], end), None)
+        for key, (_, payer, allowed, end) in old.items()
+    }
+    for r in recs:
+        after[fee_key(r.values)] = (_rate(r.values), r)
+    source = dict(after.values())
+    reported: set[int] = set()
+    for earlier, later in overlapping(source):
+        first, second = source[earlier], source[later]
+        if first is None and second is None:
+            continue
+        # Reported once per imported row (the later line when both are), naming the other.
+        if second is None or (first is not None and first.line > second.line):
+            bad, other, other_rec = first, later, second
+        else:
+            bad, other, other_rec = second, earlier, first
+        if id(bad) in reported:
+            continue
+        reported.add(id(bad))
+        where = (f"{other_rec.file}:{other_rec.line}" if other_rec is not None
+                 else f"the stored rate from {other.effective_date.isoformat()}")
+        errors.add(bad.file, bad.line,
+                   f"{bad.values['payer']} {bad.values['cpt_code']}: the period overlaps {where}")
+    return old
+
+
+def _write_price_lists(session, recs: dict[str, list[Rec]], old_fees: dict, report) -> None:
+    """Upsert the clinic's chargemaster by CPT code and its fee schedule by
+    (payer, code, effective date); rows missing from a later export stay, like every kind."""
+    old_prices = {
+        row[1]: (row[0], *row[2:])
+        for row in _fetch(
+            session, (ChargemasterItem.id, ChargemasterItem.cpt_code,
+                      *_cols(ChargemasterItem, _CHARGEMASTER_FIELDS)),
+            ChargemasterItem.cpt_code, [r.values["cpt_code"] for r in recs["chargemaster"]],
+        )
+    }
+    new = _upsert(session, ChargemasterItem, _CHARGEMASTER_FIELDS, recs["chargemaster"],
+                  old_prices, report.counts["chargemaster"], lambda r: r.values["cpt_code"])
+    if new:
+        session.execute(ChargemasterItem.__table__.insert(), new)
+    new = _upsert(session, FeeScheduleRate, _FEE_FIELDS, recs["fee_schedules"], old_fees,
+                  report.counts["fee_schedules"], lambda r: fee_key(r.values))
+    if new:
+        session.execute(FeeScheduleRate.__table__.insert(), new)

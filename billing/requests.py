@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 import secrets
 import string
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from billing.core.ledger import RefundStatus
+from billing.core.money import Cents
 from billing.db.models import (
     Dispute,
     DisputeItem,
@@ -21,8 +23,6 @@ from billing.db.models import (
     Refund,
     RefundEvent,
 )
-from billing.ledger import RefundRecord, RefundStatus
-from billing.money import Cents
 
 ESCALATION_PRIORITY = {
     "verification_locked": 1,
@@ -218,21 +218,3 @@ def escalate(
     session.add(escalation)
     session.flush()
     return escalation
-
-
-def add_business_days(start: date, days: int) -> date:
-    current = start
-    while days > 0:
-        current += timedelta(days=1)
-        if current.weekday() < 5:
-            days -= 1
-    return current
-
-
-def expected_refund_date(refund: RefundRecord, business_days: int) -> date | None:
-    """When the money reaches the patient: the issue date, else requested + N business days."""
-    if refund.status is RefundStatus.REJECTED:
-        return None
-    if refund.issued_date is not None:
-        return refund.issued_date
-    return add_business_days(refund.requested_date, business_days)

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from starlette.requests import Request
 
-from bot.settings import Settings
+from clinic.settings import Settings
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 

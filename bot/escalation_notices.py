@@ -17,7 +17,7 @@ from anyio import to_thread
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from billing.clock import Clock
+from billing.core.clock import Clock
 from billing.db.models import Escalation
 from bot.outbound import SendResult
 

@@ -19,10 +19,11 @@ from sqlalchemy.orm import Session
 from telegram.error import TelegramError
 
 from billing.accounts import UnknownAccount, load_snapshot
-from billing.balances import compute_balance
-from billing.clock import Clock
+from billing.core.balances import compute_balance
+from billing.core.clock import Clock
+from billing.core.explanation import explain
+from billing.core.money import fmt
 from billing.db.engine import make_engine
-from billing.money import fmt
 from billing.throttle import Throttled
 from bot import gateway_openapi as spec
 from bot import message_store as store
@@ -36,8 +37,8 @@ from bot.outbound.telegram import TelegramSender, make_bot
 from bot.pipeline import Pipeline
 from bot.rasa_pool import make_rasa_client
 from bot.security_headers import install_security_headers
-from bot.settings import Settings, load_settings
-from bot.statement_links import read_token
+from clinic.settings import Settings, load_settings
+from clinic.statement_links import read_token
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -234,6 +235,7 @@ def create_app(
         resp = templates.TemplateResponse(
             request, "statement.html",
             {"s": settings, "snap": snapshot, "bal": balance,
+             "explained": explain(balance, snapshot.items),
              "generated": clock.now().strftime("%Y-%m-%d %H:%M UTC")},
             headers=_NO_STORE,
         )

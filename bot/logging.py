@@ -12,7 +12,7 @@ from dataclasses import fields
 from datetime import UTC, datetime
 
 from bot.redact import mask_cards
-from bot.settings import Settings
+from clinic.settings import Settings
 
 _HANDLER_FLAG = "_billbot_handler"
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from billing.clock import utcnow
+from billing.core.clock import utcnow
 from billing.db.base import Base
 
 INBOUND = "in"

@@ -17,17 +17,17 @@ from functools import partial
 from anyio import to_thread
 from sqlalchemy import Engine
 
-from billing.clock import Clock
+from billing.core.clock import Clock
 from bot import message_store as store
 from bot.logging import sender_ref
-from bot.office_hours import away_notice
 from bot.optout import Consent, classify, is_carrier_keyword
 from bot.outbound import SendResult
 from bot.outbound.telegram import split_for_telegram
 from bot.rasa_client import RasaClient, RasaUnavailable
 from bot.redact import CARD_MASK, mask_cards
 from bot.segments import split_segments
-from bot.settings import Settings
+from clinic.office_hours import away_notice
+from clinic.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ class Replies:
         return "I can only read text messages. Please type your question."
 
     def unavailable(self, away: str | None = None) -> str:
-        """`away`: when someone will answer, outside office hours (bot.office_hours)."""
+        """`away`: when someone will answer, outside office hours (clinic.office_hours)."""
         if away:
             follow_up = f"I've asked someone from {self.s.clinic_name} to follow up. {away}"
         else:

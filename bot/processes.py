@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 
 from bot.rasa_env import rasa_environ
-from bot.settings import ROOT
+from clinic.settings import ROOT
 
 RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
 ACTIONS_PACKAGE = "actions"

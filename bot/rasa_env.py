@@ -8,7 +8,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from bot.settings import ROOT
+from clinic.settings import ROOT
 
 RASA_VENV = ROOT / ".venv-rasa"
 RASA_BIN = RASA_VENV / "bin" / "rasa"

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from bot import processes
 from bot.processes import ManagedProcess, ProcessFailed, wait_healthy
 from bot.rasa_env import rasa_environ
-from bot.settings import ROOT, Settings, load_settings
+from clinic.settings import ROOT, Settings, load_settings
 
 log = logging.getLogger(__name__)
 

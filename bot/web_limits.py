@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from billing import throttle
 from billing.throttle import Limit
-from bot.settings import Settings
+from clinic.settings import Settings
 
 SESSION = "web_messages_session:"
 ADDRESS = "web_messages_address:"

@@ -1,10 +1,11 @@
-"""Alembic environment: the URL comes from the caller (billbot db upgrade) or DATABASE_URL."""
+"""Alembic environment: the URL comes from the caller (billbot db upgrade, which reads it from
+the settings)."""
 from __future__ import annotations
 
 from alembic import context
 
-from billing.db import all_models
 from billing.db.engine import make_engine
+from bot import all_models
 
 config = context.config
 target_metadata = all_models.Base.metadata
@@ -15,7 +16,7 @@ def run_migrations_online() -> None:
     if connectable is not None:
         _run(connectable)
         return
-    engine = make_engine(config.get_main_option("sqlalchemy.url") or None)
+    engine = make_engine(config.get_main_option("sqlalchemy.url"))
     with engine.connect() as connection:
         _run(connection)
     engine.dispose()

@@ -25,7 +25,7 @@ from selenium.webdriver.common.by import By
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from billing.clock import utcnow
+from billing.core.clock import utcnow
 from billing.db.engine import make_engine
 from billing.db.models import Escalation, Patient
 from bot import cli
@@ -34,7 +34,7 @@ from bot.console.console_models import ConsoleReply, EscalationNote
 from bot.gateway import create_app
 from bot.messaging_models import Message
 from bot.processes import free_port
-from bot.settings import Settings
+from clinic.settings import Settings
 
 PASSWORD = "screenshot-password"
 CONVERSATIONS = [  # (reason, priority, minutes waiting, patient's words, the bot's answer)

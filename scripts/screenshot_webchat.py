@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.url:
         screenshot_chat(args.url, args.out, args.message)
     else:
-        from bot.settings import load_settings
+        from clinic.settings import load_settings
 
         take_screenshot(load_settings(), args.out, args.message)
     print(args.out)

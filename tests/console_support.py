@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 from fastapi import FastAPI
 from sqlalchemy.orm import Session
 
-from billing.clock import FixedClock
+from billing.core.clock import FixedClock
 from billing.db.models import Escalation
 from bot.console import mount_console
 from bot.console.auth import create_user
 from bot.pipeline import Pipeline
 from bot.rasa_client import RasaClient
-from bot.settings import Settings
+from clinic.settings import Settings
 
 NOW = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)  # a Wednesday, 10:00 in New York
 PASSWORD = "correct horse battery"

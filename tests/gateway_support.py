@@ -13,7 +13,7 @@ from twilio.request_validator import RequestValidator
 from billing.db.engine import make_engine
 from bot.gateway import create_app
 from bot.messaging_models import Message, SmsOptOut
-from bot.settings import Settings
+from clinic.settings import Settings
 from tests.doubles.rasa import RasaDouble
 from tests.doubles.telegram import TelegramDouble
 from tests.doubles.twilio import TwilioDouble

@@ -5,7 +5,7 @@ import itertools
 from datetime import date
 from decimal import Decimal
 
-from billing.ledger import ClaimStatus, CoverageTerms, EntryType, LineItem
+from billing.core.ledger import ClaimStatus, CoverageTerms, EntryType, LineItem
 
 _ids = itertools.count(1)
 

@@ -18,7 +18,8 @@ from billing.accounts import (
     load_snapshot,
     post_payment,
 )
-from billing.balances import compute_balance
+from billing.core.balances import compute_balance
+from billing.core.ledger import EntryType, RefundStatus
 from billing.db.models import (
     AuditLog,
     Dispute,
@@ -27,7 +28,6 @@ from billing.db.models import (
     PlanInstallment,
 )
 from billing.importer import import_sources, sources_from_paths
-from billing.ledger import EntryType, RefundStatus
 
 FIXTURE = Path(__file__).parent / "fixtures" / "clinic_small"
 NOW = datetime(2024, 6, 30, 15, 0, tzinfo=UTC)

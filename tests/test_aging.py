@@ -5,9 +5,9 @@ from datetime import date
 
 import pytest
 
-from billing.aging import BUCKETS, Aging, age_account, bucket_for, practice_aging
-from billing.balances import compute_balance
-from billing.ledger import ClaimStatus
+from billing.core.aging import BUCKETS, Aging, age_account, bucket_for, practice_aging
+from billing.core.balances import compute_balance
+from billing.core.ledger import ClaimStatus
 from tests.ledger_builders import charge, paid, refund
 
 TODAY = date(2025, 6, 30)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from billing.assistance import (
+from billing.core.assistance import (
     AssistancePolicy,
     PovertyTableError,
     load_poverty_table,

@@ -6,15 +6,16 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billing.aging import age_account
-from billing.balances import account_total, compute_balance
-from billing.ledger import ClaimStatus, EntryType, LineItem
+from billing.core.aging import age_account
+from billing.core.balances import account_total, compute_balance
+from billing.core.ledger import ClaimStatus, EntryType, LineItem
 from tests.ledger_builders import charge, ins_adj, ins_paid, paid, pat_adj, refund
 
 
 def test_empty_ledger_owes_nothing():
     b = compute_balance([])
-    assert (b.total, b.due_now, b.pending_insurance, b.credit, b.unapplied_payments) == (0,) * 5
+    assert (b.total, b.due_now, b.pending_insurance, b.credit, b.refunded_beyond_credit) == (
+        0,) * 5
     assert b.visits == () and b.due_date is None
 
 
@@ -70,17 +71,18 @@ def test_payment_at_time_of_service_reduces_pending_amount():
     assert b.total == 37000 and b.due_now == 0
 
 
-def test_unapplied_payment_reduces_total_but_not_visit_remaining():
-    items = [charge(12000, claim="S1", status=ClaimStatus.SELF_PAY), paid(5000)]
+def test_payment_without_claim_is_applied_to_the_visit():
+    items = [charge(12000, claim="S1", status=ClaimStatus.SELF_PAY), paid(5000, entry_id="p")]
     b = compute_balance(items)
-    assert b.unapplied_payments == 5000
-    assert b.visit("S1").remaining == 12000
-    assert b.total == 7000 and b.due_now == 7000
+    v = b.visit("S1")
+    assert v.remaining == 7000 and v.patient_paid == 5000 and v.from_account == 5000
+    assert [a.entry_id for a in v.applied] == ["p"]
+    assert b.total == 7000 and b.due_now == 7000 and b.credit == 0
 
 
-def test_payment_for_unknown_claim_counts_as_unapplied():
+def test_payment_for_unknown_claim_is_applied_like_one_without_a_claim():
     b = compute_balance([charge(12000, claim="S1"), paid(2000, "NOPE")])
-    assert b.unapplied_payments == 2000 and b.total == 10000
+    assert b.visit("S1").remaining == 10000 and b.total == 10000 == b.due_now
 
 
 def test_overpayment_becomes_credit_and_refund_brings_it_back():
@@ -90,6 +92,15 @@ def test_overpayment_becomes_credit_and_refund_brings_it_back():
     assert b.visit("S1").remaining == 0 and b.visit("S1").overpaid == 5000
     b2 = compute_balance([*items, refund(5000)])
     assert b2.total == 0 and b2.credit == 0
+
+
+def test_overpayment_on_one_visit_pays_another():
+    items = [charge(10000, claim="S1", status=ClaimStatus.SELF_PAY, due=date(2025, 4, 1)),
+             paid(15000, "S1"),
+             charge(8000, claim="S2", status=ClaimStatus.SELF_PAY, due=date(2025, 5, 1))]
+    b = compute_balance(items)
+    assert b.visit("S2").remaining == 3000 and b.visit("S2").patient_paid == 5000
+    assert b.due_now == 3000 == b.total and b.due_date == date(2025, 5, 1)
 
 
 def test_patient_adjustment_reduces_remaining_but_not_share():
@@ -140,8 +151,13 @@ def test_balance_figures_agree_with_each_other_and_with_aging(rows):
     items = _ledger(rows)
     b = compute_balance(items)
     assert b.total == account_total(items)
-    assert b.due_now == max(0, b.total - b.pending_insurance)
-    assert b.credit == max(0, -b.total)
+    assert b.total == b.due_now + b.pending_insurance - b.credit
+    assert b.due_now == sum(v.remaining for v in b.visits) + b.refunded_beyond_credit
+    assert b.credit == 0 or sum(v.remaining for v in b.visits) == 0
+    assert b.credit == 0 or b.refunded_beyond_credit == 0
+    if b.total >= 0 and b.credit == 0:
+        assert sum(v.remaining + v.pending_insurance for v in b.visits) + \
+            b.refunded_beyond_credit == b.total
     assert all(v.remaining >= 0 and v.pending_insurance >= 0 for v in b.visits)
     assert all(v.remaining == 0 for v in b.visits if v.claim_status is ClaimStatus.PENDING)
     assert sum(v.charge for v in b.visits) == sum(

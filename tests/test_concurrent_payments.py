@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from billing.accounts import find_by_account_number, load_snapshot, post_payment
-from billing.balances import compute_balance
+from billing.core.balances import compute_balance
 from billing.db.engine import make_engine
 from billing.db.models import LedgerEntry
 from billing.importer import import_sources, sources_from_paths

@@ -11,9 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billing.accounts import load_items
-from billing.balances import compute_balance
+from billing.core.balances import compute_balance
 from billing.db.models import (
     AuditLog,
+    ChargemasterItem,
     Dispute,
     Escalation,
     InsuranceChange,
@@ -316,6 +317,14 @@ def test_dashboard_figures(engine):
     assert stats.aging.buckets["1-30"] == 5000 and stats.aging.total == 5000
     svg = dashboard.aging_chart_svg(stats.aging)
     assert svg.count("<rect") == 6 and "$50.00" in svg
+
+
+def test_the_account_view_shows_the_representatives_billing_checks(rep, engine):
+    pid, ids = _account(engine)
+    with Session(engine) as s, s.begin():  # the clinic's own price list: 99213 is 180.00
+        s.add(ChargemasterItem(cpt_code="99213", description="Office visit", price_cents=18000))
+    page = rep.get(f"/console/escalations/{_held(engine, pid)}").text
+    assert "price differs: $20.00" in page and f"[{ids['charge']}], not told to the patient" in page
 
 
 @pytest.mark.parametrize("path", ["note", "reply", "return", "plan", "refunds/R-1",

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from billing.db.models import AuditLog
 from bot import cli
-from bot.settings import Settings
+from clinic.settings import Settings
 from tests.console_support import NOW, PASSWORD, add_user, console_app, csrf_of, log_in
 
 LIMITED = {"login_max_failures_user": 3, "login_max_failures_address": 6,

@@ -3,7 +3,7 @@ from datetime import date
 
 import pytest
 
-from billing.dates import DateParseError, find_date_of_birth, parse_date_of_birth
+from billing.core.dates import DateParseError, find_date_of_birth, parse_date_of_birth
 
 TODAY = date(2025, 6, 1)
 MARCH_14_1985 = date(1985, 3, 14)

@@ -8,14 +8,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billing.accounts import find_by_account_number, find_by_phone, load_snapshot
-from billing.balances import compute_balance
-from billing.chargemaster import load_chargemaster
+from billing.core.balances import compute_balance
+from billing.core.chargemaster import load_chargemaster
+from billing.core.discrepancies import find_discrepancies
 from billing.db.engine import make_engine
 from billing.db.models import Patient, PaymentPlan, PlanInstallment
-from billing.demo import DEMO_ACCOUNTS, generate, load
-from billing.discrepancies import find_discrepancies
 from bot.cli import main
-from bot.settings import Settings
+from bot.demo_clinic import DEMO_ACCOUNTS, generate, load
+from clinic.settings import Settings
 
 TODAY = date(2026, 3, 15)
 NOW = datetime(2026, 3, 15, 14, 0, tzinfo=UTC)

@@ -4,8 +4,9 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from billing.discrepancies import KINDS, find_discrepancies
-from billing.ledger import ClaimStatus, RefundRecord, RefundStatus
+from billing.core import coding_checks
+from billing.core.discrepancies import KINDS, find_discrepancies
+from billing.core.ledger import ClaimStatus, RefundRecord, RefundStatus
 from tests.ledger_builders import charge, coverage, ins_adj, ins_paid, paid, refund
 
 SELF = ClaimStatus.SELF_PAY
@@ -58,23 +59,34 @@ def test_same_code_with_another_provider_or_day_is_not_a_duplicate():
     assert "duplicate_charge" not in kinds(find_discrepancies(items, [], []))
 
 
-def test_unapplied_payment_while_visits_show_owed():
+def test_payment_without_a_claim_is_allocated_not_reported():
     items = [charge(12000, claim="S", status=SELF), paid(5000, entry_id="pay1")]
-    f = only(find_discrepancies(items, [], []), "payment_not_applied")
-    assert f.entry_ids == ("pay1",) and f.amount == 5000
-    assert "$50.00" in f.summary and "$120.00" in f.summary
+    assert find_discrepancies(items, [], []) == []
 
 
-def test_unapplied_payment_larger_than_owed_reports_only_the_owed_part():
-    items = [charge(12000, claim="S", status=SELF), paid(20000)]
-    findings = find_discrepancies(items, [], [])
-    assert only(findings, "payment_not_applied").amount == 12000
-    assert only(findings, "credit_not_refunded").amount == 8000
+def test_payment_beyond_what_is_owed_is_credit_not_refunded():
+    items = [charge(12000, claim="S", status=SELF), paid(20000, entry_id="pay1")]
+    (f,) = find_discrepancies(items, [], [])
+    assert f.kind == "credit_not_refunded" and f.amount == 8000 and f.entry_ids == ("pay1",)
+
+
+def test_refund_issued_for_a_double_payment_leaves_no_finding():
+    items = [charge(12000, claim="S", status=SELF, due=date(2025, 4, 1)),
+             paid(12000, day=date(2025, 4, 2)), paid(12000, day=date(2025, 4, 2)),
+             refund(12000, day=date(2025, 4, 20))]
+    assert find_discrepancies(items, [], []) == []
+    issued_unposted = items[:3]
+    assert find_discrepancies(issued_unposted, [], [_refund(12000, RefundStatus.ISSUED)]) == []
+
+
+def test_credit_is_held_while_a_claim_pends():
+    items = [charge(40000, claim="P", status=ClaimStatus.PENDING), paid(3000)]
+    assert "credit_not_refunded" not in kinds(find_discrepancies(items, [], []))
 
 
 def test_unapplied_payment_with_nothing_owed_is_not_reported():
     items = [charge(12000, claim="S", status=SELF), paid(12000, "S"), paid(100)]
-    assert "payment_not_applied" not in kinds(find_discrepancies(items, [], [refund_rec(100)]))
+    assert find_discrepancies(items, [], [refund_rec(100)]) == []
 
 
 def refund_rec(amount):
@@ -173,7 +185,8 @@ def test_summaries_are_plain_short_and_nameless():
         *adjudicated_visit(12000, "X", day=date(2025, 1, 10)),
     ]
     findings = find_discrepancies(items, [coverage(deductible=0, copay=2500)], [])
-    assert sorted(set(kinds(findings))) == sorted(KINDS)
+    patient_kinds = [k for k in KINDS if k not in coding_checks.KINDS]
+    assert sorted(set(kinds(findings))) == sorted(patient_kinds)
     for f in findings:
         assert f.amount > 0
         assert len(f.summary) <= 160

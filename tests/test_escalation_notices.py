@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from billing.clock import FixedClock
+from billing.core.clock import FixedClock
 from billing.db.engine import make_engine
 from billing.db.models import Escalation
 from billing.requests import escalate
@@ -20,7 +20,7 @@ from bot import message_store as store
 from bot.console import queue
 from bot.escalation_notices import EscalationNotifier, claim_new, make_notifier
 from bot.outbound.telegram import TelegramSender, make_bot
-from bot.settings import Settings
+from clinic.settings import Settings
 from tests.doubles.telegram import TelegramDouble
 from tests.gateway_support import BOT_TOKEN, PATIENT_PHONE, Gateway
 

@@ -10,14 +10,14 @@ from sqlalchemy.orm import Session
 
 from billing.db.models import Escalation
 from bot.console import queue
-from bot.office_hours import (
+from clinic.office_hours import (
     OfficeHoursError,
     away_sentence,
     is_open,
     next_opening,
     parse_office_hours,
 )
-from bot.settings import Settings
+from clinic.settings import Settings
 from tests.console_support import NOW, add_escalation
 
 

@@ -15,7 +15,7 @@ from actions.conversation import EscalateDispute, Fallback, RequestHuman
 from actions.verify import ValidateVerifyForm
 from billing.db.models import Escalation
 from billing.verification import record_failure
-from bot.settings import Settings
+from clinic.settings import Settings
 
 SETTINGS = Settings(office_hours="Mon-Fri 08:00-17:00", clinic_timezone="America/New_York")
 OPEN = datetime(2026, 3, 4, 15, 0, tzinfo=UTC)  # Wednesday 10:00 in New York

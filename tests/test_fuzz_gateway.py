@@ -25,8 +25,8 @@ from twilio.request_validator import RequestValidator
 
 from billing.db.migrate import upgrade
 from bot.processes import free_port
-from bot.settings import Settings
 from bot.supervisor import served_gateway
+from clinic.settings import Settings
 from tests.console_support import PASSWORD, add_escalation, add_user, csrf_of
 from tests.dialogue_factories import add_entry, add_patient
 from tests.doubles.rasa import RasaDouble

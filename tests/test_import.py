@@ -10,11 +10,11 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from billing.accounts import find_by_account_number, find_by_phone, load_snapshot
-from billing.aging import age_account, practice_aging
-from billing.balances import compute_balance
+from billing.core.aging import age_account, practice_aging
+from billing.core.balances import compute_balance
+from billing.core.discrepancies import find_discrepancies
 from billing.db.engine import make_engine
 from billing.db.models import Patient, Refund
-from billing.discrepancies import find_discrepancies
 from bot.cli import main
 
 FIXTURE = Path(__file__).parent / "fixtures" / "clinic_small"
@@ -75,7 +75,7 @@ def test_fixture_import_matches_hand_computed_numbers(db_url, cli):
     assert (c102.charge, c102.insurance_paid, c102.adjustments, c102.patient_share,
             c102.remaining) == (36000, 12000, 3000, 21000, 21000)
     # Total = 250+40+360 - 160-50-5-15 - 120-30 = 270.00; due now 270.00 - 40.00 pending = 230.00.
-    assert (b.total, b.due_now, b.pending_insurance, b.credit, b.unapplied_payments) == (
+    assert (b.total, b.due_now, b.pending_insurance, b.credit, b.refunded_beyond_credit) == (
         27000, 23000, 4000, 0, 0)
     assert b.due_date == date(2024, 4, 15)
     # Aging on 2024-06-30: C100's 20.00 due 2024-04-15 is 15+31+30 = 76 days late (61-90);
@@ -96,12 +96,16 @@ def test_fixture_import_matches_hand_computed_numbers(db_url, cli):
     b = compute_balance(a101.items)
     c200, d201 = b.visits
     # C200: 180.00 - 100.00 paid - 20.00 written off = 60.00 share, but the copay is 30.00.
-    assert (c200.patient_share, c200.remaining) == (6000, 6000)
+    # The 25.00 check tied to no visit pays the oldest open share (C200, due 2024-05-01):
+    # 60.00 - 25.00 = 35.00 left.
+    assert (c200.patient_share, c200.patient_paid, c200.remaining) == (6000, 2500, 3500)
+    assert [a.entry_id for a in c200.applied] == ["E2004"]
     # D201 denied: the whole 25.00 is the patient's.
     assert (d201.claim_status, d201.patient_share, d201.remaining) == ("denied", 2500, 2500)
-    # Total = 180+25 - 100-20 - 25 (the check tied to no visit) = 60.00.
-    assert (b.total, b.due_now, b.pending_insurance, b.credit, b.unapplied_payments) == (
-        6000, 6000, 0, 0, 2500)
+    # Total = 180+25 - 100-20 - 25 = 60.00 = 35.00 + 25.00, the visits' remaining amounts.
+    assert (b.total, b.due_now, b.pending_insurance, b.credit, b.refunded_beyond_credit) == (
+        6000, 6000, 0, 0, 0)
+    assert b.due_date == date(2024, 5, 1)
     # Aging: the unapplied 25.00 pays the oldest first: C200 60.00-25.00 = 35.00, due 2024-05-01,
     # is 30+30 = 60 days late (31-60); D201 25.00 due 2024-07-20 is current.
     ag101 = age_account(a101.items, TODAY)
@@ -109,10 +113,9 @@ def test_fixture_import_matches_hand_computed_numbers(db_url, cli):
                              "91-120": 0, "120+": 0}
     assert (ag101.total, ag101.oldest_days_past_due) == (6000, 60)
     found = find_discrepancies(a101.items, a101.coverages, a101.refunds)
-    # payment_not_applied: min(25.00 unapplied, 60.00+25.00 open) = 25.00.
+    # The check is allocated, not reported.
     # share_above_terms: 60.00 share - 30.00 copay = 30.00 too much.
     assert [(f.kind, f.entry_ids, f.amount) for f in found] == [
-        ("payment_not_applied", ("E2004",), 2500),
         ("share_above_terms", ("E2001", "E2002", "E2003"), 3000),
     ]
 
@@ -294,9 +297,9 @@ def test_a_changed_row_updates_the_stored_one(db_url, cli, tmp_path):
     assert "ledger: 0 inserted, 1 updated, 18 unchanged" in out
     assert "refunds: 0 inserted, 1 updated, 3 unchanged" in out
     assert "refund history events added: 1" in out
-    # The check now pays the 04-02 visit: 60.00 - 25.00 = 35.00 left, nothing unapplied.
+    # The check now names the 04-02 visit's claim: 60.00 - 25.00 = 35.00 left, from its own line.
     b = compute_balance(account(db_url, "A101").items)
-    assert (b.visits[0].remaining, b.unapplied_payments, b.total) == (3500, 0, 6000)
+    assert (b.visits[0].remaining, b.visits[0].applied, b.total) == (3500, (), 6000)
     eng = make_engine(db_url)
     with Session(eng) as s:
         r1 = s.scalars(select(Refund).where(Refund.refund_id == "R1")).one()

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billing.chargemaster import ChargemasterError, estimate, find_service, load_chargemaster
-from billing.insurance import patient_responsibility
-from billing.ledger import CoverageTerms
+from billing.core.chargemaster import ChargemasterError, estimate, find_service, load_chargemaster
+from billing.core.insurance import patient_responsibility
+from billing.core.ledger import CoverageTerms
 from tests.ledger_builders import coverage
 
 DAY = date(2025, 3, 3)

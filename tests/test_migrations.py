@@ -2,7 +2,7 @@
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from billing.db.all_models import Base
+from bot.all_models import Base
 
 
 def test_migrations_match_models(engine):

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from billing.money import (
+from billing.core.money import (
     MoneyError,
     fmt,
     parse_amount,

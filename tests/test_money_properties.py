@@ -6,7 +6,7 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billing.money import MoneyError, fmt, parse_amount, percent_of, to_cents, to_decimal
+from billing.core.money import MoneyError, fmt, parse_amount, percent_of, to_cents, to_decimal
 
 cents = st.integers(min_value=-10**12, max_value=10**12)
 

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from billing.clock import FixedClock
+from billing.core.clock import FixedClock
 from billing.db.models import Escalation
-from bot.settings import ROOT
+from clinic.settings import ROOT
 from tests.gateway_support import PATIENT_PHONE, Gateway
 
 pytest_plugins = ["tests.gateway_support"]  # the doubles and settings fixtures

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billing.plans import PlanPolicy, add_months, plan_options, schedule
+from billing.core.plans import PlanPolicy, add_months, plan_options, schedule
 
 POLICY = PlanPolicy()
 FIRST = date(2025, 7, 15)

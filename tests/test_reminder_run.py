@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from billing.accounts import load_items
-from billing.aging import age_account
+from billing.core.aging import age_account
 from billing.db.models import AuditLog, Dispute, LedgerEntry, Patient, PaymentPlan
 from bot import message_store
 from bot.messaging_models import Message, SmsOptOut
@@ -26,7 +26,7 @@ from bot.reminders.policy import ReminderConfig
 from bot.reminders.reminders_models import ReminderOutbox
 from bot.reminders.run import ChannelSenders, run_reminders
 from bot.reminders.select import find_candidates
-from bot.settings import Settings
+from clinic.settings import Settings
 from tests.doubles.twilio import TwilioDouble
 
 ROOT = Path(__file__).resolve().parents[1]

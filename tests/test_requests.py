@@ -4,15 +4,14 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import select
 
+from billing.core.ledger import RefundRecord, RefundStatus
+from billing.core.promises import add_business_days, expected_refund_date
 from billing.db.models import DisputeItem, Escalation, LedgerEntry, RefundEvent
-from billing.ledger import RefundRecord, RefundStatus
 from billing.requests import (
     PlanExists,
     RequestError,
-    add_business_days,
     create_plan,
     escalate,
-    expected_refund_date,
     open_dispute,
     record_insurance_change,
     request_refund,

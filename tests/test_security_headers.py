@@ -10,9 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from billing.clock import FixedClock
+from billing.core.clock import FixedClock
 from bot.console import mount_console
-from bot.statement_links import statement_url
+from clinic.statement_links import statement_url
 from tests.console_support import PASSWORD, add_escalation, add_user, csrf_of, log_in
 from tests.dialogue_factories import add_patient
 from tests.gateway_support import Gateway

@@ -141,7 +141,7 @@ def test_deliver_returns_the_ids_of_the_rows_it_wrote(settings, twilio_api):
 
 
 def test_a_message_stored_before_a_crash_is_answered_on_restart(settings, twilio_api, rasa):
-    from billing.clock import utcnow
+    from billing.core.clock import utcnow
     from billing.db.engine import make_engine
     from bot import message_store
     engine = make_engine(settings.database_url)

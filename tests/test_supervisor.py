@@ -17,7 +17,6 @@ import pytest
 import yaml
 
 from bot.processes import free_port, wait_healthy
-from bot.settings import ROOT, Settings, load_settings
 from bot.supervisor import (
     Job,
     Scheduler,
@@ -28,6 +27,7 @@ from bot.supervisor import (
     spawn,
     stop_group,
 )
+from clinic.settings import ROOT, Settings, load_settings
 from tests.doubles.http import HttpDouble, Recorded, Reply
 
 

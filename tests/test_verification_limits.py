@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from billing.db.models import AuditLog, Escalation
 from billing.verification_limits import lift_account_lock, locked_accounts
-from bot.settings import Settings
+from clinic.settings import Settings
 from tests.dialogue_factories import add_patient
 from tests.verify_support import VerifyChat
 

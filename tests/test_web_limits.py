@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot.client_address import BadTrustedProxies, client_address, client_ref, proxy_warning
-from bot.settings import Settings
+from clinic.settings import Settings
 from tests.gateway_support import Gateway
 
 pytest_plugins = ["tests.gateway_support"]

@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from billing.clock import FixedClock
+from billing.core.clock import FixedClock
 from billing.db.models import LedgerEntry, Patient
-from bot.statement_links import StatementLinksDisabled, read_token, statement_url
+from clinic.statement_links import StatementLinksDisabled, read_token, statement_url
 from tests.gateway_support import PUBLIC, Gateway, without
 
 pytest_plugins = ["tests.gateway_support"]  # the doubles and settings fixtures

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from actions.base import Turn
 from actions.verify import ValidateVerifyForm
 from billing.verification import current_verified_patient
-from bot.settings import Settings
+from clinic.settings import Settings
 
 
 class VerifyChat:

@@ -1,7 +1,7 @@
-"""One engine per process, from DATABASE_URL; SQLite is the embedded default."""
+"""One engine per process, for the URL the caller read from the settings (clinic.settings is
+the only reader of DATABASE_URL; SQLite is its embedded default)."""
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -9,15 +9,9 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import sessionmaker
 
 ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_SQLITE = ROOT / "var" / "billbot.db"
 
 
-def database_url() -> str:
-    return os.environ.get("DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE}"
-
-
-def make_engine(url: str | None = None) -> Engine:
-    url = url or database_url()
+def make_engine(url: str) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     if url.startswith("sqlite"):
@@ -39,7 +33,7 @@ def make_engine(url: str | None = None) -> Engine:
 
 
 @lru_cache(maxsize=4)
-def engine_for(url: str | None = None) -> Engine:
+def engine_for(url: str) -> Engine:
     return make_engine(url)
 
 

@@ -1,5 +1,6 @@
 """Tables of the patient account database: patients, coverages, the ledger, refunds,
-payment plans, disputes, verification state, throttles, escalations and the audit log."""
+payment plans, disputes, verification state, throttles, escalations, the audit log, and
+the clinic's own price list and payer contracts."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -17,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from billing.clock import utcnow
+from billing.core.clock import utcnow
 from billing.db.base import Base
 
 
@@ -253,3 +254,36 @@ class AuditLog(Base):
     action: Mapped[str] = mapped_column(String(60))  # 'view_balance', 'create_plan', ...
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"), index=True)
     detail: Mapped[dict | None] = mapped_column(JSON)
+
+
+class ChargemasterItem(Base):
+    """One line of the clinic's own price list (chargemaster.csv), keyed by CPT code.
+
+    Empty until the clinic imports one: the shipped data/chargemaster.csv is the demo's.
+    """
+
+    __tablename__ = "chargemaster_items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cpt_code: Mapped[str] = mapped_column(String(5), unique=True)
+    description: Mapped[str] = mapped_column(String(200))
+    price_cents: Mapped[int]
+
+
+class FeeScheduleRate(Base):
+    """What a payer's contract allows for a CPT code over a period (fee_schedules.csv).
+
+    Keyed by (payer, cpt_code, effective_date); the importer keeps the periods of one payer
+    and code from overlapping, so a service date finds at most one rate.
+    """
+
+    __tablename__ = "fee_schedule_rates"
+    __table_args__ = (
+        UniqueConstraint("payer", "cpt_code", "effective_date",
+                         name="uq_fee_schedule_rates_payer_code_start"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payer: Mapped[str] = mapped_column(String(120))
+    cpt_code: Mapped[str] = mapped_column(String(5))
+    allowed_cents: Mapped[int]
+    effective_date: Mapped[date]
+    termination_date: Mapped[date | None]

@@ -7,7 +7,7 @@ import re
 from twilio.request_validator import RequestValidator
 
 from bot.pipeline import InboundMessage
-from bot.settings import Settings
+from clinic.settings import Settings
 
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'

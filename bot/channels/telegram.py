@@ -10,7 +10,7 @@ from telegram import Update
 from telegram.error import NetworkError, TelegramError
 
 from bot.pipeline import InboundMessage, Pipeline
-from bot.settings import Settings
+from clinic.settings import Settings
 
 log = logging.getLogger(__name__)
 

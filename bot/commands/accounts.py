@@ -11,14 +11,16 @@ from sqlalchemy.orm import Session
 from billing import audit
 from billing.accounts import find_by_account_number as _find
 from billing.accounts import line_item, load_snapshot
-from billing.aging import BUCKETS, Aging, age_account, practice_aging
-from billing.balances import Balance, compute_balance
-from billing.clock import Clock
-from billing.db.engine import database_url, make_engine
+from billing.core.aging import BUCKETS, Aging, age_account, practice_aging
+from billing.core.balances import Balance, compute_balance
+from billing.core.clock import Clock
+from billing.core.money import fmt
+from billing.core.promises import PromisePolicy
+from billing.db.engine import make_engine
 from billing.db.models import LedgerEntry
-from billing.discrepancies import find_discrepancies
-from billing.money import fmt
-from bot.settings import load_settings
+from billing.findings import account_findings
+from billing.price_list_store import load_clinic_prices
+from clinic.settings import load_settings
 
 
 def register(sub) -> None:
@@ -29,8 +31,10 @@ def register(sub) -> None:
     p.add_argument("account", nargs="?")
     p.add_argument("--today", type=date.fromisoformat, help="age as of this date (YYYY-MM-DD)")
     p.set_defaults(func=_aging)
-    p = sub.add_parser("discrepancies", help="likely billing errors on one account")
+    p = sub.add_parser("discrepancies", help="likely billing errors and late promises on one "
+                       "account")
     p.add_argument("account")
+    p.add_argument("--today", type=date.fromisoformat, help="judge as of this date (YYYY-MM-DD)")
     p.set_defaults(func=_discrepancies)
 
 
@@ -69,8 +73,8 @@ def format_balance(account_number: str, b: Balance) -> list[str]:
         f"Pending insurance:   {fmt(b.pending_insurance)}",
         f"Credit:              {fmt(b.credit)}",
     ]
-    if b.unapplied_payments:
-        out.append(f"Unapplied payments:  {fmt(b.unapplied_payments)}")
+    if b.refunded_beyond_credit:
+        out.append(f"Refunded beyond credit (due now): {fmt(b.refunded_beyond_credit)}")
     return out
 
 
@@ -83,7 +87,8 @@ def format_aging(title: str, a: Aging) -> list[str]:
 
 
 def _with_account(args, body) -> int:
-    engine = make_engine(database_url())
+    """Print body(snapshot, session) for the named account, audited."""
+    engine = make_engine(load_settings().database_url)
     try:
         with Session(engine) as session, session.begin():
             patient = _find(session, args.account)
@@ -92,7 +97,8 @@ def _with_account(args, body) -> int:
                 return 1
             snap = load_snapshot(session, patient.id)
             audit.record(session, "cli", f"view_{args.command}", patient.id)
-            for text in body(snap):
+            lines = body(snap, session)
+            for text in lines:
                 print(text)
             return 0
     finally:
@@ -100,7 +106,7 @@ def _with_account(args, body) -> int:
 
 
 def _balance(args) -> int:
-    return _with_account(args, lambda s: format_balance(s.account_number, compute_balance(s.items)))
+    return _with_account(args, lambda s, _: format_balance(s.account_number, compute_balance(s.items)))
 
 
 def _today(args) -> date:
@@ -110,10 +116,10 @@ def _today(args) -> date:
 def _aging(args) -> int:
     today = _today(args)
     if args.account:
-        return _with_account(args, lambda s: format_aging(
+        return _with_account(args, lambda s, _: format_aging(
             f"Aging of account {s.account_number} as of {today.isoformat()}",
             age_account(s.items, today)))
-    engine = make_engine(database_url())
+    engine = make_engine(load_settings().database_url)
     try:
         with Session(engine) as session:
             entries = session.scalars(
@@ -135,13 +141,17 @@ def _aging(args) -> int:
 
 
 def _discrepancies(args) -> int:
-    def body(s):
-        found = find_discrepancies(s.items, s.coverages, s.refunds)
+    """Every finding, the representative-only ones (the clinic's price list and contracts)
+    marked as such: this command is for a billing representative."""
+    def body(s, session):
+        found = account_findings(s, load_clinic_prices(session),
+                                 PromisePolicy.from_settings(load_settings()), _today(args))
         if not found:
             return [f"Account {s.account_number}: no discrepancies found"]
         out = [f"Account {s.account_number}: {len(found)} finding(s)"]
         for f in found:
-            out.append(f"- {f.kind}: {fmt(f.amount)} [{', '.join(f.entry_ids)}]")
+            who = "" if f.for_patient else " (representative only)"
+            out.append(f"- {f.kind}: {fmt(f.amount)} [{', '.join(f.entry_ids)}]{who}")
             out.append(f"  {f.summary}")
         return out
 

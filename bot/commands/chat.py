@@ -16,7 +16,7 @@ def _run(args) -> int:
     from bot.logging import configure_logging
     from bot.pipeline import InboundMessage, Pipeline
     from bot.rasa_client import RasaClient
-    from bot.settings import load_settings
+    from clinic.settings import load_settings
 
     settings = load_settings()
     configure_logging(settings)

@@ -1,8 +1,8 @@
 """billbot db upgrade: apply the migrations to DATABASE_URL."""
 from __future__ import annotations
 
-from billing.db.engine import database_url
 from billing.db.migrate import upgrade
+from clinic.settings import load_settings
 
 
 def register(sub) -> None:
@@ -13,6 +13,6 @@ def register(sub) -> None:
 
 
 def _upgrade(args) -> int:
-    upgrade(database_url())
+    upgrade(load_settings().database_url)
     print("database is at the newest schema")
     return 0

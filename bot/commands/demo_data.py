@@ -5,12 +5,12 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from billing.chargemaster import load_chargemaster
-from billing.clock import Clock
-from billing.db.engine import database_url, make_engine
+from billing.core.chargemaster import load_chargemaster
+from billing.core.clock import Clock
+from billing.db.engine import make_engine
 from billing.db.migrate import upgrade
-from billing.demo import generate, load, summary
-from bot.settings import load_settings
+from bot.demo_clinic import generate, load, summary
+from clinic.settings import load_settings
 
 
 def register(sub) -> None:
@@ -27,7 +27,7 @@ def _demo_data(args) -> int:
     clock = Clock()
     today = args.today or clock.today(settings.clinic_timezone)
     clinic = generate(args.seed, args.patients, today, load_chargemaster(settings.chargemaster_path))
-    url = database_url()
+    url = load_settings().database_url
     upgrade(url)
     engine = make_engine(url)
     try:

@@ -1,4 +1,5 @@
-"""billbot import DIR | FILE...: load a practice-management CSV export, all or nothing."""
+"""billbot import DIR | FILE...: load a practice-management CSV export and the clinic's price
+list and contracts, all or nothing."""
 from __future__ import annotations
 
 import sys
@@ -6,21 +7,23 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from billing.db.engine import database_url, make_engine
+from billing.db.engine import make_engine
 from billing.importer import ImportFailed, import_sources, sources_from_paths
+from clinic.settings import load_settings
 
 
 def register(sub) -> None:
     p = sub.add_parser(
         "import",
-        help="import patients.csv, coverages.csv, ledger.csv, refunds.csv (a directory or files)",
+        help="import patients, coverages, ledger, refunds, chargemaster, fee_schedules CSV files "
+             "(a directory or files)",
     )
     p.add_argument("paths", nargs="+", type=Path, metavar="DIR_OR_FILE")
     p.set_defaults(func=_import)
 
 
 def _import(args) -> int:
-    engine = make_engine(database_url())
+    engine = make_engine(load_settings().database_url)
     try:
         sources = sources_from_paths(args.paths)
         with Session(engine) as session, session.begin():

@@ -9,7 +9,7 @@ from billing.db.engine import make_engine
 from bot.reminders.policy import ReminderConfigError
 from bot.reminders.report import build_report, format_report
 from bot.reminders.run import RunReport, run_reminders
-from bot.settings import load_settings
+from clinic.settings import load_settings
 
 
 def register(sub) -> None:

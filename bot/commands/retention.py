@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.retention import purge
-from bot.settings import load_settings
 from bot.supervisor import load_profile
+from clinic.settings import load_settings
 
 
 def register(sub) -> None:

@@ -15,8 +15,8 @@ from billing.db.engine import make_engine
 from billing.db.migrate import upgrade
 from billing.db.models import Patient
 from bot import rasa_env
-from bot.settings import ROOT, Settings, load_settings
 from bot.supervisor import PROFILES, load_profile, serve
+from clinic.settings import ROOT, Settings, load_settings
 
 DEMO_DB = ROOT / "var" / "demo.db"
 DEMO_CONSOLE_USER = "demo"
@@ -61,9 +61,9 @@ def _serve(args) -> int:
 
 def ensure_demo_database(settings: Settings, out=print) -> None:
     """Migrate the demo database and load the demo clinic when it has no patients."""
-    from billing.chargemaster import load_chargemaster
-    from billing.clock import Clock
-    from billing.demo import generate, load, summary
+    from billing.core.chargemaster import load_chargemaster
+    from billing.core.clock import Clock
+    from bot.demo_clinic import generate, load, summary
 
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
@@ -113,7 +113,7 @@ def ensure_demo_console_user(settings: Settings) -> str:
 
 
 def demo_accounts_text(console_password: str, console_url: str) -> list[str]:
-    from billing.demo import DEMO_ACCOUNTS
+    from bot.demo_clinic import DEMO_ACCOUNTS
 
     lines = ["", "Demo accounts to try in the web chat (the assistant asks you to verify: "
                  + "account number or name, and date of birth):"]

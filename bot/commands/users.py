@@ -11,11 +11,12 @@ import sys
 
 from sqlalchemy.orm import Session
 
-from billing.clock import Clock
-from billing.db.engine import database_url, make_engine
+from billing.core.clock import Clock
+from billing.db.engine import make_engine
 from bot.console import login_limits
 from bot.console.auth import UserError, create_user
 from bot.console.console_models import ROLES
+from clinic.settings import load_settings
 
 
 def register(sub) -> None:
@@ -46,7 +47,7 @@ def _add(args) -> int:
     password = _read_password(args.password_stdin)
     if password is None:
         return 1
-    engine = make_engine(database_url())
+    engine = make_engine(load_settings().database_url)
     try:
         with Session(engine) as session, session.begin():
             user = create_user(session, args.username, password, args.role)
@@ -61,7 +62,7 @@ def _add(args) -> int:
 
 
 def _unlock(args) -> int:
-    engine = make_engine(database_url())
+    engine = make_engine(load_settings().database_url)
     try:
         with Session(engine) as session, session.begin():
             key = login_limits.USER + args.username.strip().lower()

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from billing import audit
-from billing.money import MoneyError, parse_amount
+from billing.core.money import MoneyError, parse_amount
 from bot.console import actions, delivery, queue
 from bot.console.auth import Identity
 from bot.console.web import PREFIX, CheckedForm, Ctx, Db, RowId, Who, pipeline_of

@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 
 from billing import audit
 from billing.accounts import load_items
-from billing.balances import compute_balance
+from billing.core.balances import compute_balance
+from billing.core.ledger import EntryType, RefundStatus
+from billing.core.money import Cents, fmt
+from billing.core.plans import schedule
 from billing.db.models import Dispute, InsuranceChange, LedgerEntry, Refund, RefundEvent
-from billing.ledger import EntryType, RefundStatus
-from billing.money import Cents, fmt
-from billing.plans import schedule
 from billing.requests import RequestError, create_plan
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from billing.clock import utcnow
+from billing.core.clock import utcnow
 from billing.db.base import Base
 
 ROLES = ("representative", "supervisor")

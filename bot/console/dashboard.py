@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from billing.accounts import line_item
-from billing.aging import BUCKETS, Aging, age_account, practice_aging
+from billing.core.aging import BUCKETS, Aging, age_account, practice_aging
+from billing.core.money import fmt
 from billing.db.models import Escalation, LedgerEntry
-from billing.money import fmt
 from bot.messaging_models import INBOUND, Message
 
 WINDOW = timedelta(days=30)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from billing import audit, throttle
 from billing.throttle import ActiveLock, Limit
 from bot.console.console_models import ConsoleUser
-from bot.settings import Settings
+from clinic.settings import Settings
 
 log = logging.getLogger(__name__)
 USER = "login_user:"

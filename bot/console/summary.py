@@ -1,5 +1,6 @@
 """The verified account beside a conversation: balance, visits, plan, refunds, disputes,
-coverage and pending insurance changes, read once per page as plain values."""
+coverage, pending insurance changes and the billing checks' findings (the representative's
+own included), read once per page as plain values."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,8 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billing.accounts import AccountSnapshot, load_snapshot
-from billing.balances import Balance, compute_balance
+from billing.core.balances import Balance, compute_balance
+from billing.core.discrepancies import Finding
+from billing.core.promises import PromisePolicy
 from billing.db.models import InsuranceChange, Patient
+from billing.findings import account_findings
+from billing.price_list_store import load_clinic_prices
 
 
 @dataclass(frozen=True)
@@ -27,13 +32,15 @@ class AccountSummary:
     last_name: str
     active_coverages: tuple
     pending_changes: tuple[PendingChange, ...]
+    findings: tuple[Finding, ...] = ()  # every check, against the clinic's price list too
 
     @property
     def requested_refunds(self):
         return tuple(r for r in self.snapshot.refunds if r.status.value == "requested")
 
 
-def account_summary(session: Session, patient_id: int, today: date) -> AccountSummary:
+def account_summary(session: Session, patient_id: int, today: date,
+                    policy: PromisePolicy) -> AccountSummary:
     snap = load_snapshot(session, patient_id)
     patient = session.get(Patient, patient_id)
     changes = session.scalars(
@@ -47,4 +54,5 @@ def account_summary(session: Session, patient_id: int, today: date) -> AccountSu
         last_name=patient.last_name,
         active_coverages=tuple(c for c in snap.coverages if c.active_on(today)),
         pending_changes=tuple(PendingChange(c.id, c.payer, c.member_id) for c in changes),
+        findings=tuple(account_findings(snap, load_clinic_prices(session), policy, today)),
     )

@@ -12,8 +12,11 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.orm import Session
 
 from billing import audit
-from billing.aging import BUCKETS
-from billing.clock import Clock
+from billing.accounts import UnknownAccount
+from billing.core.aging import BUCKETS
+from billing.core.clock import Clock
+from billing.core.promises import PromisePolicy
+from billing.findings import worklist
 from bot.client_address import request_ref
 from bot.console import (
     action_views,
@@ -42,8 +45,8 @@ from bot.console.web import (
     new_login_csrf,
     safe_next,
 )
-from bot.office_hours import is_open, next_opening, when_text
 from bot.security_headers import install_security_headers
+from clinic.office_hours import is_open, next_opening, when_text
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix=PREFIX)
@@ -173,7 +176,8 @@ def conversation_page(request: Request, ctx: ConsoleContext, s: Session, who: Id
     esc = queue.get(s, escalation_id)
     account = None
     if esc.patient_id is not None:
-        account = summary.account_summary(s, esc.patient_id, ctx.today())
+        account = summary.account_summary(s, esc.patient_id, ctx.today(),
+                                          PromisePolicy.from_settings(ctx.settings))
         audit.record(s, who.actor, "console_view_account", esc.patient_id, escalation=esc.id)
         s.commit()
     return ctx.render(
@@ -203,6 +207,28 @@ def transcript_fragment(request: Request, escalation_id: RowId,
         return HTMLResponse("No such conversation.", status_code=404)
     return ctx.render(request, "_transcript.html", esc=esc,
                       lines=transcript.lines(s, esc.sender_key, (esc.id,)))
+
+
+@router.get("/worklist", response_class=HTMLResponse)
+def worklist_page(request: Request, who: Who, ctx: Ctx, s: Db):
+    """Accounts with open findings, largest amount at stake first, for representatives to work."""
+    items = worklist(s, PromisePolicy.from_settings(ctx.settings), ctx.today())
+    audit.record(s, who.actor, "console_view_worklist", None, accounts=len(items))
+    s.commit()
+    return ctx.render(request, "worklist.html", who=who, items=items, office=_office(ctx))
+
+
+@router.get("/accounts/{patient_id}", response_class=HTMLResponse)
+def account_page(request: Request, patient_id: int, who: Who, ctx: Ctx, s: Db):
+    try:
+        account = summary.account_summary(s, patient_id, ctx.today(),
+                                          PromisePolicy.from_settings(ctx.settings))
+    except UnknownAccount:
+        return HTMLResponse("No such account.", status_code=404)
+    audit.record(s, who.actor, "console_view_account", patient_id, source="worklist")
+    s.commit()
+    return ctx.render(request, "account.html", who=who, account=account, holder=False,
+                      today=ctx.today(), office=_office(ctx))
 
 
 @router.get("/dashboard", response_class=HTMLResponse)

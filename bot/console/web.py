@@ -16,8 +16,8 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from billing.clock import Clock
-from billing.money import fmt
+from billing.core.clock import Clock
+from billing.core.money import fmt
 from bot.console.auth import Identity, csrf_ok, identify
 
 HERE = Path(__file__).resolve().parent

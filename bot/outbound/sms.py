@@ -14,7 +14,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from bot.outbound import SendResult
-from bot.settings import Settings
+from clinic.settings import Settings
 
 log = logging.getLogger(__name__)
 

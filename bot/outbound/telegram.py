@@ -11,7 +11,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import AIORateLimiter, ExtBot
 
 from bot.outbound import SendResult
-from bot.settings import Settings
+from clinic.settings import Settings
 
 log = logging.getLogger(__name__)
 

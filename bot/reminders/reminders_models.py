@@ -6,7 +6,7 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from billing.clock import utcnow
+from billing.core.clock import utcnow
 from billing.db.base import Base
 
 # pending  -> written, may be sent from not_before (also: deferred, or waiting for a retry)

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, and_, select
 from sqlalchemy.orm import Session
 
+from billing.core.ledger import EntryType
+from billing.core.money import Cents, fmt
 from billing.db.models import LedgerEntry
-from billing.ledger import EntryType
-from billing.money import Cents, fmt
 from bot.messaging_models import OUTBOUND, Message
 from bot.reminders.reminders_models import ReminderOutbox
 

@@ -1,12 +1,14 @@
 """The SQL that finds accounts with a patient balance past due, aggregated in the database
 (never a ledger loaded into Python), with everything the policy needs to decide about each.
 
-It follows billing.balances and billing.aging: charges sharing a claim form a visit; payments
-and adjustments carrying that claim apply to it; a visit pending insurance owes nothing yet;
-credits on the account (unapplied payments, overpaid visits) pay off the oldest amounts
-first. A visit with no due date has not been billed and is never past due. Two departures,
-both towards fewer reminders: a visit with a line marked reminders_paused (a disputed line)
-is left out, and the account's whole credit is set against the remaining visits.
+It states billing.core.allocation's rule in SQL, for speed: charges sharing a claim form a visit;
+lines carrying that claim apply to it; a visit pending insurance owes nothing yet; money tied
+to no visit and every visit's overpayment, net of refunds, form the pool, which pays off the
+open shares oldest first (due date, none last; then service date; then visit key). A visit
+still open after that is owed; one with no due date has not been billed and is never past due.
+One departure, towards fewer reminders: a visit with a line marked reminders_paused (a
+disputed line) still takes its turn in the allocation but is never reminded about.
+tests/test_allocation_sql.py holds this query to the Python rule on both databases.
 """
 from __future__ import annotations
 
@@ -16,8 +18,8 @@ from datetime import UTC, date, datetime
 from sqlalchemy import Engine, and_, case, exists, func, literal, or_, select
 from sqlalchemy.orm import Session
 
+from billing.core.ledger import ClaimStatus, EntryType
 from billing.db.models import Dispute, LedgerEntry, Patient, PaymentPlan
-from billing.ledger import ClaimStatus, EntryType
 from bot.messaging_models import SmsOptOut
 from bot.reminders.policy import Candidate
 from bot.reminders.reminders_models import ReminderOutbox
@@ -38,7 +40,7 @@ def _positive(expr):
 
 
 def past_due_query(cutoff: date):
-    """One row per account whose oldest unpaid, non-paused amount fell due on or before
+    """One row per account whose oldest open, non-paused amount fell due on or before
     `cutoff`: (patient_id, oldest_due).
 
     One pass over ledger_entries: lines grouped by visit key (a charge's claim, else the
@@ -62,51 +64,47 @@ def past_due_query(cutoff: date):
                           else_=0)).label("pending"),
             func.max(case((and_(is_charge, le.c.reminders_paused), 1), else_=0)).label("paused"),
             func.min(case((is_charge, le.c.due_date))).label("due"),
+            func.min(case((is_charge, le.c.service_date))).label("served"),
         )
         .group_by(le.c.patient_id, vkey)
         .subquery("g")
     )
-    # A key with no charge is credit not applied to any visit (it still counts in the total).
-    outstanding = g.c.charge - g.c.credits
+    # A key with no charge is money tied to no visit: all of it (refunds negative) is pool.
+    net = g.c.charge + g.c.refunds - g.c.credits
     billed = and_(g.c.has_charge == 1, g.c.pending == 0)
-    waiting_ins = and_(g.c.has_charge == 1, g.c.pending == 1)
-    remaining = case((billed, _positive(outstanding)), else_=0)
     v = (
         select(
             g.c.patient_id,
             g.c.vkey,
             g.c.due,
-            remaining.label("remaining"),
-            case((waiting_ins, _positive(outstanding)), else_=0).label("waiting"),
-            (g.c.charge + g.c.refunds - g.c.credits).label("net"),
-            case((and_(remaining > 0, g.c.paused == 0, g.c.due.is_not(None)), 1), else_=0)
-            .label("eligible"),
+            g.c.served,
+            g.c.paused,
+            case((billed, _positive(net)), else_=0).label("owed"),
+            case((g.c.has_charge == 0, -net), else_=_positive(-net)).label("pool_in"),
         )
         .subquery("v")
     )
-    account = {"partition_by": v.c.patient_id}
     w = (
         select(
             v.c.patient_id,
             v.c.due,
-            v.c.eligible,
-            func.sum(v.c.net).over(**account).label("total"),
-            func.sum(v.c.waiting).over(**account).label("waiting"),
-            func.sum(v.c.remaining).over(**account).label("owed"),
-            # Oldest first: what has been owed longest is paid off first by any credit.
-            func.sum(case((v.c.eligible == 1, v.c.remaining), else_=0)).over(
+            v.c.paused,
+            v.c.owed,
+            func.sum(v.c.pool_in).over(partition_by=v.c.patient_id).label("pool"),
+            # allocation order (billing.core.allocation.allocation_order): oldest first
+            func.sum(v.c.owed).over(
                 partition_by=v.c.patient_id,
-                order_by=(v.c.eligible.desc(), v.c.due, v.c.vkey),
+                order_by=(v.c.due.is_(None), v.c.due, v.c.served.is_(None), v.c.served,
+                          v.c.vkey),
                 rows=(None, 0),
             ).label("cum"),
         )
         .subquery("w")
     )
-    due_now = _positive(w.c.total - w.c.waiting)
-    credit = _positive(w.c.owed - due_now)
+    still_open = and_(w.c.owed > 0, w.c.cum > _positive(w.c.pool))
     return (
         select(w.c.patient_id, func.min(w.c.due).label("oldest_due"))
-        .where(w.c.eligible == 1, w.c.due <= cutoff, w.c.cum > credit)
+        .where(still_open, w.c.paused == 0, w.c.due.is_not(None), w.c.due <= cutoff)
         .group_by(w.c.patient_id)
         .subquery("past_due")
     )

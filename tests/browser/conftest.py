@@ -16,7 +16,7 @@ from twilio.request_validator import RequestValidator
 
 from bot.gateway import create_app
 from bot.processes import free_port
-from bot.settings import Settings
+from clinic.settings import Settings
 from tests.doubles.twilio import TwilioDouble
 
 CHROMIUM = "/usr/bin/chromium"

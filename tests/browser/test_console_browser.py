@@ -13,7 +13,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from billing.clock import utcnow
+from billing.core.clock import utcnow
 from billing.db.engine import make_engine
 from billing.db.models import Escalation
 from bot.console.delivery import HANDBACK_TEXT
@@ -96,7 +96,7 @@ def test_representative_takes_replies_sees_live_messages_and_returns_to_bot(star
 @pytest.mark.e2e
 def test_after_return_to_bot_the_assistant_answers_the_next_message(start_gateway, sqlite_url, browser, tmp_path):
     from bot.processes import free_port, start_action_server, start_rasa
-    from bot.settings import ROOT
+    from clinic.settings import ROOT
 
     model = ROOT / "models" / "current"
     if not model.exists():

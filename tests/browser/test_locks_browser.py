@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from billing.db.engine import make_engine
 from billing.db.models import AuditLog
-from bot.settings import Settings
+from clinic.settings import Settings
 from tests.console_support import PASSWORD, add_user
 from tests.dialogue_factories import add_patient
 from tests.verify_support import VerifyChat

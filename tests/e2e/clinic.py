@@ -13,7 +13,10 @@ FAMILY_PHONE = "+12125550102"  # Jordan, and the twins Emma and Liam Smith
 PLAN_PHONE = "+12125550103"  # Sam Lee, A1003: a large self-pay balance
 LOW_INCOME_PHONE = "+12125550104"  # Rosa Diaz, A1007: a balance no plan fits on her income
 ROSA = ("A1007", date(1988, 8, 30))
-SENDERS = [f"sms:{p}" for p in (SINGLE_PHONE, FAMILY_PHONE, PLAN_PHONE, LOW_INCOME_PHONE)]
+ONLINE_PAYER_PHONE = "+12125550105"  # Ana Ruiz, A1008: paid an old visit online, no claim id
+ANA = ("A1008", date(1983, 6, 17))
+SENDERS = [f"sms:{p}" for p in (SINGLE_PHONE, FAMILY_PHONE, PLAN_PHONE, LOW_INCOME_PHONE,
+                                ONLINE_PAYER_PHONE)]
 MARIA = ("A1000", date(1985, 3, 14))
 PRIYA = ("A1002", date(1990, 11, 2))  # web only, a credit balance
 SAM = ("A1003", date(1970, 1, 20))
@@ -39,6 +42,7 @@ def clinic_sources(today: date):
             "A1002,Priya,Patel,1990-11-02,,priya@example.org,,America/Chicago,email,no",
             f"A1003,Sam,Lee,1970-01-20,{PLAN_PHONE},,,America/New_York,sms,yes",
             f"A1007,Rosa,Diaz,1988-08-30,{LOW_INCOME_PHONE},,,America/New_York,sms,yes",
+            f"A1008,Ana,Ruiz,1983-06-17,{ONLINE_PAYER_PHONE},,,America/New_York,sms,yes",
         ],
     )
     coverages = _csv(
@@ -76,6 +80,18 @@ def clinic_sources(today: date):
             f"self_pay,,{due}"),
             (f"A1007,R-1,{d(25)},{d(25)},charge,1800.00,29881,Knee arthroscopy,Dr. Okafor,,"
              f"self_pay,,{due}"),
+            # Ana: an old visit paid online without a claim id, paid twice by check (one
+            # refunded), and a recent visit still owed: what she owes is the recent one's.
+            (f"A1008,A-1,{d(200)},{d(200)},charge,120.00,99212,Office visit short,Dr. Chen,"
+             f"CA-1,self_pay,,{d(170)}"),
+            f"A1008,A-2,{d(180)},,patient_payment,120.00,,Online payment,,,,card,",
+            f"A1008,A-3,{d(120)},,patient_payment,60.00,,Check 311,,,,check,",
+            f"A1008,A-4,{d(120)},,patient_payment,60.00,,Check 311,,,,check,",
+            f"A1008,A-5,{d(100)},,refund,60.00,,Paid twice,,,,check,",
+            (f"A1008,A-6,{d(30)},{d(30)},charge,210.00,99213,Office visit,Dr. Chen,CA-2,"
+             f"self_pay,,{due}"),
+            (f"A1008,A-7,{d(140)},{d(140)},charge,60.00,36415,Blood draw,Lab,CA-3,"
+             f"self_pay,,{d(110)}"),
         ],
     )
     refunds = _csv(

@@ -16,7 +16,7 @@ from billing.db.engine import make_engine
 from billing.db.migrate import upgrade
 from billing.db.models import Throttle, Verification
 from bot.processes import free_port, start_action_server, start_rasa
-from bot.settings import ROOT
+from clinic.settings import ROOT
 from tests.e2e.clinic import SENDERS, load_clinic
 
 MODEL = ROOT / "models" / "current"

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billing.accounts import AccountSnapshot, find_by_account_number, load_snapshot
-from billing.balances import Balance, compute_balance
+from billing.core.balances import Balance, compute_balance
 from billing.db.models import Verification
 
 

@@ -8,8 +8,12 @@ import pytest
 from sqlalchemy import select
 
 from actions.plans import plan_policy
-from billing.assistance import AssistancePolicy, load_poverty_table, screen
-from billing.chargemaster import estimate, load_chargemaster
+from billing.core.assistance import AssistancePolicy, load_poverty_table, screen
+from billing.core.chargemaster import estimate, load_chargemaster
+from billing.core.discrepancies import find_discrepancies
+from billing.core.money import fmt
+from billing.core.plans import add_months, plan_options
+from billing.core.promises import add_business_days
 from billing.db.models import (
     Dispute,
     Escalation,
@@ -19,15 +23,13 @@ from billing.db.models import (
     Refund,
     RefundEvent,
 )
-from billing.discrepancies import find_discrepancies
-from billing.money import fmt
-from billing.plans import add_months, plan_options
-from billing.requests import add_business_days
-from bot.settings import Settings, load_settings
-from bot.statement_links import read_token
+from clinic.settings import Settings, load_settings
+from clinic.statement_links import read_token
 from tests.e2e.clinic import (
+    ANA,
     LOW_INCOME_PHONE,
     MARIA,
+    ONLINE_PAYER_PHONE,
     PLAN_PHONE,
     PRIYA,
     ROSA,
@@ -62,9 +64,25 @@ def test_check_balance_then_itemisation(assistant):
     items = chat.say("yes")
     for visit in b.visits:
         assert f"charged {fmt(visit.charge)}" in items
-        assert f"you owe {fmt(visit.remaining)}" in items
+        assert (f"waiting on insurance {fmt(visit.pending_insurance)}" if visit.pending_insurance
+                else f"you owe {fmt(visit.remaining)}") in items
     first = b.visits[0]
     assert day(first.service_date) in items
+
+
+def test_money_without_a_claim_is_allocated_so_the_due_date_and_the_visits_agree(assistant):
+    """Ana paid an old visit online and a lab by check without claim ids: she is told the
+    recent visit's due date, and the visits she is read add up to what she owes."""
+    chat, reply = verified_sms(assistant, ONLINE_PAYER_PHONE, ANA[1], "what do i owe")
+    with assistant.db() as s:
+        b = balance(s, "A1008")
+    recent = b.visit("CA-2")
+    assert (b.due_now, b.due_date) == (21000, recent.due_date)  # 120+60-180 = 0 left elsewhere
+    assert f"You owe {fmt(b.due_now)} now, due by {day(recent.due_date)}" in reply
+    items = chat.say("yes")
+    owed = [int(a.replace(",", "").replace(".", ""))
+            for a in re.findall(r"you owe \$([\d,]+\.\d\d)", items)]
+    assert sorted(owed) == [0, 0, 21000] and sum(owed) == b.due_now
 
 
 def test_dispute_explains_findings_opens_a_case_and_offers_a_human(assistant):
@@ -184,7 +202,7 @@ def test_statement_is_messages_on_sms_and_a_signed_link_on_web(assistant):
     reply = web.say(f"{MARIA[0]} {us(MARIA[1])}")
     token = re.search(r"http://chat\.test/statements/(\S+)", reply).group(1)
     settings = Settings(session_secret=SESSION_SECRET)
-    from billing.clock import utcnow
+    from billing.core.clock import utcnow
     assert read_token(settings, token, utcnow()) == patient_id
 
 

@@ -12,13 +12,13 @@ import pytest
 from sqlalchemy import select
 
 from actions.plans import plan_policy
-from billing.assistance import AssistancePolicy, load_poverty_table, screen
+from billing.core.assistance import AssistancePolicy, load_poverty_table, screen
+from billing.core.discrepancies import find_discrepancies
+from billing.core.money import fmt
+from billing.core.plans import add_months, plan_options
 from billing.db.models import Dispute, Escalation, InsuranceChange, PaymentPlan, Verification
-from billing.discrepancies import find_discrepancies
 from billing.importer import import_sources, source_from_text
-from billing.money import fmt
-from billing.plans import add_months, plan_options
-from bot.settings import Settings, load_settings
+from clinic.settings import Settings, load_settings
 from tests.doubles.twilio import TwilioDouble
 from tests.e2e.conftest import SESSION_SECRET
 from tests.e2e.expected import balance, day, snapshot, us, verified_patient_of

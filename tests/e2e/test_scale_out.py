@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from bot.messaging_models import INBOUND, OUTBOUND, Message
 from bot.processes import free_port
-from bot.settings import ROOT, Settings
 from bot.supervisor import Supervisor, load_profile
+from clinic.settings import ROOT, Settings
 from tests.conftest import throwaway_pg_database
 
 pytestmark = pytest.mark.e2e

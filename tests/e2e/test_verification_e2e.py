@@ -9,8 +9,8 @@ import re
 import pytest
 from sqlalchemy import select
 
+from billing.core.money import fmt
 from billing.db.models import Escalation, Patient, Verification
-from billing.money import fmt
 from tests.e2e.clinic import (
     FAMILY_PHONE,
     JORDAN_DOB,

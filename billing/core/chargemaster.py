@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from billing.insurance import Responsibility, patient_responsibility
-from billing.ledger import CoverageTerms
-from billing.money import Cents, MoneyError, parse_amount
+from billing.core.insurance import Responsibility, patient_responsibility
+from billing.core.ledger import CoverageTerms
+from billing.core.money import Cents, MoneyError, parse_amount
 
 HEADER = ["cpt_code", "description", "price"]
 CPT_CODE = re.compile(r"^[0-9A-Z]{5}$")  # CPT (99213, 0001U) and HCPCS level II (G0008)

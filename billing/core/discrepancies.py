@@ -9,9 +9,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
-from billing.balances import Balance, VisitLine, compute_balance
-from billing.insurance import patient_responsibility
-from billing.ledger import (
+from billing.core.balances import Balance, VisitLine, compute_balance
+from billing.core.insurance import patient_responsibility
+from billing.core.ledger import (
     ClaimStatus,
     CoverageTerms,
     EntryType,
@@ -19,23 +19,28 @@ from billing.ledger import (
     RefundRecord,
     RefundStatus,
 )
-from billing.money import Cents, fmt
+from billing.core.money import Cents, fmt
 
 KINDS = (
     "duplicate_charge",
-    "payment_not_applied",
     "billed_while_pending",
     "share_above_terms",
     "credit_not_refunded",
+    # representatives only (billing.core.coding_checks):
+    "code_not_on_chargemaster",
+    "price_differs",
+    "payer_underpayment",
+    "insurance_paid_short",
 )
 
 
 @dataclass(frozen=True)
 class Finding:
-    kind: str  # one of KINDS
+    kind: str  # one of KINDS (or of billing.core.promises.KINDS)
     entry_ids: tuple[str, ...]
     amount: Cents
     summary: str  # plain words, no markdown, no patient name
+    for_patient: bool = True  # False: the clinic's or the payer's problem, for representatives
 
 
 def _day(d: date | None) -> str:
@@ -67,26 +72,6 @@ def duplicate_charges(items: Sequence[LineItem]) -> list[Finding]:
             f"The extra {fmt(extra)} looks like a duplicate.",
         ))
     return findings
-
-
-def unapplied_payment(items: Sequence[LineItem], balance: Balance) -> list[Finding]:
-    """Patient payments tied to no visit while visits still show an amount owed."""
-    open_amount = sum(v.remaining for v in balance.visits)
-    if balance.unapplied_payments <= 0 or open_amount <= 0:
-        return []
-    claims = {v.claim_id for v in balance.visits if v.claim_id}
-    ids = tuple(
-        i.entry_id for i in items
-        if i.type is EntryType.PATIENT_PAYMENT and not (i.claim_id and i.claim_id in claims)
-    )
-    amount = min(balance.unapplied_payments, open_amount)
-    return [Finding(
-        "payment_not_applied",
-        ids,
-        amount,
-        f"{fmt(balance.unapplied_payments)} you paid is not applied to any visit, "
-        f"while your visits still show {fmt(open_amount)} owed.",
-    )]
 
 
 def billed_while_pending(items: Sequence[LineItem], balance: Balance) -> list[Finding]:
@@ -171,10 +156,13 @@ def _replace_met(terms: CoverageTerms, amount: Cents) -> CoverageTerms:
 def credit_not_refunded(
     items: Sequence[LineItem], balance: Balance, refunds: Sequence[RefundRecord]
 ) -> list[Finding]:
-    """Account credit that no refund (requested, approved, or issued but not yet posted) covers.
+    """Account credit that no refund (requested, approved, or issued but not yet posted) covers
+    and no claim still waiting on insurance may need.
 
-    Issued refunds normally appear in the ledger as refund lines and have already cut the
-    credit, so only the issued amount beyond the posted refund lines still counts.
+    The credit is what the allocation rule left after paying every open share. Issued refunds
+    normally appear in the ledger as refund lines and have already cut it, so only the issued
+    amount beyond the posted refund lines still counts. A practice holds credit while a claim
+    pends (the patient's share of it is not known yet), so that much is not reported.
     """
     if balance.credit <= 0:
         return []
@@ -182,15 +170,16 @@ def credit_not_refunded(
                     if r.status in (RefundStatus.REQUESTED, RefundStatus.APPROVED))
     issued = sum(r.amount for r in refunds if r.status is RefundStatus.ISSUED)
     posted = sum(i.amount for i in items if i.type is EntryType.REFUND)
-    uncovered = balance.credit - in_flight - max(0, issued - posted)
+    held = balance.pending_insurance
+    uncovered = balance.credit - in_flight - max(0, issued - posted) - held
     if uncovered <= 0:
         return []
     overpaid = {e for v in balance.visits if v.overpaid for e in v.entry_ids}
-    claims = {v.claim_id for v in balance.visits if v.claim_id}
+    on_visits = {e for v in balance.visits for e in v.entry_ids}
     ids = tuple(
         i.entry_id for i in items
-        if i.type is EntryType.PATIENT_PAYMENT
-        and (i.entry_id in overpaid or not (i.claim_id and i.claim_id in claims))
+        if i.type in (EntryType.PATIENT_PAYMENT, EntryType.PATIENT_ADJUSTMENT)
+        and (i.entry_id in overpaid or i.entry_id not in on_visits)
     )
     return [Finding(
         "credit_not_refunded",
@@ -206,12 +195,13 @@ def find_discrepancies(
     coverages: Sequence[CoverageTerms],
     refunds: Sequence[RefundRecord],
 ) -> list[Finding]:
-    """Every finding on the account, in the order of KINDS."""
+    """Every finding of these checks on the account, in the order of KINDS. The checks against
+    the clinic's price list and contracts (billing.core.coding_checks) and the late promises
+    (billing.core.promises) join them in billing.findings.account_findings."""
     items = list(items)
     balance = compute_balance(items)
     return [
         *duplicate_charges(items),
-        *unapplied_payment(items, balance),
         *billed_while_pending(items, balance),
         *share_above_terms(items, balance, coverages),
         *credit_not_refunded(items, balance, refunds),

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from billing.money import Cents, percent_of
+from billing.core.money import Cents, percent_of
 
 MAX_OPTIONS = 3
 

@@ -70,6 +70,8 @@ class Settings:
     # request from one of them has its X-Forwarded-For read for the client's address.
     trusted_proxies: str = ""
     refund_business_days: int = 10  # a refund not yet issued is expected this many business days after the request
+    claim_decision_days: int = 45  # an insurer's decision is expected this many days after the claim is posted
+    dispute_review_days: int = 30  # a dispute is expected to be answered this many days after it is opened
     plan_max_income_percent: Decimal = Decimal(5)
     plan_min_monthly_cents: int = 2500
     plan_max_months: int = 24

@@ -8,9 +8,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from billing.balances import compute_balance
-from billing.ledger import LineItem
-from billing.money import Cents
+from billing.core.balances import compute_balance
+from billing.core.ledger import LineItem
+from billing.core.money import Cents
 
 BUCKETS: tuple[str, ...] = ("current", "1-30", "31-60", "61-90", "91-120", "120+")
 
@@ -37,32 +37,22 @@ class Aging:
 
 
 def age_account(items: Iterable[LineItem], today: date) -> Aging:
-    """Age each visit's remaining patient amount by its due date as of `today`.
+    """Age each visit's remaining patient amount, after allocation, by its due date.
 
     Amounts pending insurance are not aged (they are not the patient's yet). A visit with no
-    due date has not been billed and counts as current. Credits on the account (unapplied
-    payments, overpaid visits, net of refunds) pay off the oldest amounts first, so the aging
-    total always equals the balance's due_now.
+    due date has not been billed and counts as current, and so does money refunded beyond any
+    credit. The aging total is the balance's due_now by construction.
     """
     balance = compute_balance(items)
-    open_visits = sorted(
-        ((max(0, (today - v.due_date).days) if v.due_date else 0, v.remaining)
-         for v in balance.visits if v.remaining > 0),
-        reverse=True,  # oldest first
-    )
-    owed = sum(amount for _, amount in open_visits)
-    credit = owed - balance.due_now  # >= 0 normally; < 0 when refunds exceed credits
     buckets = _empty()
     oldest = 0
-    for days, amount in open_visits:
-        used = min(max(credit, 0), amount)
-        credit -= used
-        left = amount - used
-        if left:
-            buckets[bucket_for(days)] += left
-            oldest = max(oldest, days)
-    if credit < 0:  # money paid back beyond any credit: owed again from today
-        buckets["current"] += -credit
+    for v in balance.visits:
+        if v.remaining <= 0:
+            continue
+        days = max(0, (today - v.due_date).days) if v.due_date else 0
+        buckets[bucket_for(days)] += v.remaining
+        oldest = max(oldest, days)
+    buckets["current"] += balance.refunded_beyond_credit
     return Aging(buckets=buckets, oldest_days_past_due=oldest, total=sum(buckets.values()))
 
 

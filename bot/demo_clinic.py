@@ -19,18 +19,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from billing import audit
-from billing.chargemaster import PriceEntry
+from billing.core.chargemaster import PriceEntry
+from billing.core.insurance import patient_responsibility
+from billing.core.ledger import CoverageTerms
+from billing.core.money import Cents, percent_of
+from billing.core.plans import schedule
 from billing.db.models import Patient, PaymentPlan, PlanInstallment
 from billing.importer import COLUMNS, ImportReport, import_sources, source_from_text
-from billing.insurance import patient_responsibility
-from billing.ledger import CoverageTerms
-from billing.money import Cents, percent_of
-from billing.plans import schedule
 
 # Deliberate billing errors, one role per kind, and how many accounts get each.
 ERROR_ROLES = {
     "duplicate_charge": 3,
-    "payment_not_applied": 3,
     "billed_while_pending": 3,
     "share_above_terms": 2,
     "credit_not_refunded": 3,
@@ -109,7 +108,7 @@ class PlanSpec:
     total: Cents
     months: int
     start_date: date
-    installments: tuple  # billing.plans.Installment
+    installments: tuple  # billing.core.plans.Installment
     paid: int  # installments already paid
 
 
@@ -419,11 +418,6 @@ def _apply_role(b: _Builder, acct: str, role: str) -> None:
         v = b.visit(acct, b.free_day(acct, 40, 200), [rnd.choice(PRIMARY), rnd.choice(ADD_ONS)])
         first = v.charge_rows[0]
         b.rows["ledger"].append({**first, "entry_id": first["entry_id"] + "D"})
-    elif role == "payment_not_applied":
-        v = b.visit(acct, b.free_day(acct, 60, 200), ["99214", "80053"], status=(
-            "self_pay" if b.covs[acct].terms is None else "denied"))
-        b.pay(acct, v, v.share // 4, v.adjudicated_on + timedelta(days=5), applied=False,
-              suffix="PU")
     elif role == "billed_while_pending":
         v = b.visit(acct, b.free_day(acct, 3, 12), ["99213", "85025"], status="pending")
         for r in v.charge_rows:

@@ -10,7 +10,7 @@ import hashlib
 import hmac
 from datetime import datetime, timedelta
 
-from bot.settings import Settings
+from clinic.settings import Settings
 
 
 class StatementLinksDisabled(RuntimeError):

@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from billing.ledger import CoverageTerms
-from billing.money import Cents, percent_of
+from billing.core.ledger import CoverageTerms
+from billing.core.money import Cents, percent_of
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from billing.money import Cents
+from billing.core.money import Cents
 
 
 class EntryType(StrEnum):

@@ -9,7 +9,7 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from billing.money import Cents
+from billing.core.money import Cents
 
 EACH_ADDITIONAL = "each_additional"
 
