@@ -5,6 +5,8 @@ import argparse
 import importlib
 import sys
 
+from clinic.settings import SettingsError
+
 COMMAND_MODULES = [
     "bot.commands.db",
     "bot.commands.gateway",
@@ -30,7 +32,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except SettingsError as err:  # named variable and problem, never a stack trace
+        print(f"billbot: bad setting: {err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ import logging
 import re
 import sys
 import traceback
-from dataclasses import fields
 from datetime import UTC, datetime
 
 from bot.redact import mask_cards
@@ -88,9 +87,7 @@ class JsonFormatter(logging.Formatter):
 
 
 def settings_secrets(settings: Settings) -> tuple[str, ...]:
-    return tuple(
-        getattr(settings, f.name) for f in fields(settings) if f.metadata.get("secret")
-    )
+    return settings.secrets()
 
 
 def configure_logging(settings: Settings, stream=None) -> logging.Handler:

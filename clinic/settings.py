@@ -1,25 +1,35 @@
-"""One settings object, read once from the environment; secrets are masked in repr."""
+"""One settings object, read once from the environment and validated at start-up: a wrong
+value names its variable and the problem (SettingsError). Secrets are masked in repr. This is
+the only reader of DATABASE_URL and of every other BILLBOT variable (.env.example lists them).
+
+pydantic-settings, the ecosystem's standard: each field is the upper-cased variable, typed, so
+PLAN_MAX_MONTHS=abc is refused at start-up rather than failing in the middle of a conversation.
+"""
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parents[1]
+SECRET = {"secret": True}
 
 
-def _env(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
+class SettingsError(ValueError):
+    """A setting that cannot be used: which variable, and why."""
 
 
-def _secret():
-    return field(default="", repr=False, metadata={"secret": True})
+class Settings(BaseSettings):
+    """Every setting billbot reads; the field name upper-cased is its environment variable."""
 
+    model_config = SettingsConfigDict(frozen=True, env_ignore_empty=True, extra="ignore",
+                                      case_sensitive=False)
 
-@dataclass(frozen=True)
-class Settings:
     database_url: str = f"sqlite:///{ROOT / 'var' / 'billbot.db'}"
     clinic_name: str = "Riverside Family Clinic"
     clinic_phone: str = "(555) 010-2000"
@@ -35,16 +45,16 @@ class Settings:
     rasa_timeout_s: float = 10.0
     action_server_port: int = 5055
     twilio_account_sid: str = ""
-    twilio_auth_token: str = _secret()
+    twilio_auth_token: str = Field("", json_schema_extra=SECRET)
     twilio_from_number: str = ""
     twilio_api_base_url: str = ""  # empty: Twilio's own API
-    telegram_bot_token: str = _secret()
-    telegram_webhook_secret: str = _secret()
+    telegram_bot_token: str = Field("", json_schema_extra=SECRET)
+    telegram_webhook_secret: str = Field("", json_schema_extra=SECRET)
     telegram_api_base_url: str = ""  # empty: Telegram's own API
     # The representatives' Telegram group told of each new escalation; empty: no notices.
     representatives_telegram_chat_id: str = ""
-    rasa_jwt_secret: str = _secret()
-    session_secret: str = _secret()
+    rasa_jwt_secret: str = Field("", json_schema_extra=SECRET)
+    session_secret: str = Field("", json_schema_extra=SECRET)
     statement_link_ttl_minutes: int = 1440  # how long a statement link in a reply stays valid
     log_level: str = "INFO"
     verification_idle_minutes: int = 30
@@ -89,40 +99,85 @@ class Settings:
     rasa_base_port: int = 5005  # Rasa instance i listens on rasa_base_port + i
     gateway_workers: int | None = None
     # sqlite:////abs/path or postgresql://...; redis://host:port/db (masked: may hold passwords)
-    rasa_tracker_store_url: str = _secret()
-    rasa_lock_store_url: str = _secret()
+    rasa_tracker_store_url: str = Field("", json_schema_extra=SECRET)
+    rasa_lock_store_url: str = Field("", json_schema_extra=SECRET)
     retention_days: int = 90  # transcripts and tracker events older than this are purged
     reminder_interval_minutes: float = 15.0  # how often the supervisor runs reminders
     retention_interval_hours: float = 24.0  # how often it runs retention
     chargemaster_path: str = str(ROOT / "data" / "chargemaster.csv")
     poverty_table_path: str = str(ROOT / "data" / "poverty_guidelines.csv")
 
-    def __repr__(self) -> str:
-        parts = []
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if f.metadata.get("secret"):
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        return value
+
+    @field_validator("clinic_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone") from None
+        return value
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: Any,
+                                   env_settings: Any, dotenv_settings: Any,
+                                   file_secret_settings: Any) -> tuple[Any, ...]:
+        """Settings(...) is explicit: the defaults plus what is given. The environment is read
+        by load_settings() alone."""
+        return (init_settings,)
+
+    def __repr_args__(self) -> Any:
+        for name, info in type(self).model_fields.items():
+            value = getattr(self, name)
+            if (info.json_schema_extra or {}).get("secret"):
                 value = "***" if value else ""
-            parts.append(f"{f.name}={value!r}")
-        return f"Settings({', '.join(parts)})"
+            yield name, value
+
+    def secrets(self) -> tuple[str, ...]:
+        """The values of the secret settings (logging scrubs them)."""
+        return tuple(getattr(self, name) for name, info in type(self).model_fields.items()
+                     if (info.json_schema_extra or {}).get("secret"))
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some settings changed, validated like the original."""
+        return type(self).model_validate({**self.model_dump(), **changes})
+
+
+def _explain(err: ValidationError) -> SettingsError:
+    problems = []
+    for e in err.errors():
+        field = str(e["loc"][0]) if e["loc"] else ""
+        info = Settings.model_fields.get(field)
+        secret = info is not None and (info.json_schema_extra or {}).get("secret")
+        shown = "***" if secret else repr(e.get("input"))
+        problems.append(f"{field.upper() or 'SETTINGS'}: {e['msg']} (got {shown})")
+    return SettingsError("; ".join(problems))
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Read every BILLBOT setting from the environment (names are the field names upper-cased);
-    `environ` replaces os.environ (tests)."""
-    env = os.environ if environ is None else environ
-    values = {}
-    for f in fields(Settings):
-        raw = env.get(f.name.upper())
-        if raw is None or raw == "":
-            continue
-        kind = f.type.removesuffix(" | None")
-        if kind == "int":
-            values[f.name] = int(raw)
-        elif kind == "float":
-            values[f.name] = float(raw)
-        elif kind == "Decimal":
-            values[f.name] = Decimal(raw)
-        else:
-            values[f.name] = raw
-    return Settings(**values)
+    """Read and validate every setting from the environment; `environ` replaces os.environ
+    (tests). Raises SettingsError naming each bad variable."""
+    try:
+        if environ is None:
+            return Settings.model_validate(_FromEnvironment().model_dump())
+        values = {n: environ[n.upper()] for n in Settings.model_fields
+                  if environ.get(n.upper(), "") != ""}
+        return Settings.model_validate(values)
+    except ValidationError as err:
+        raise _explain(err) from None
+
+
+class _FromEnvironment(Settings):
+    """The same fields, read from os.environ by pydantic-settings (names upper-cased)."""
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: Any,
+                                   env_settings: Any, dotenv_settings: Any,
+                                   file_secret_settings: Any) -> tuple[Any, ...]:
+        return (init_settings, env_settings)

@@ -2,8 +2,6 @@
 app, signed Twilio requests and a look at the messages table."""
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -111,4 +109,4 @@ class Gateway:
 
 
 def without(settings: Settings, **changes) -> Settings:
-    return replace(settings, **changes)
+    return settings.replace(**changes)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -51,7 +50,7 @@ def from_each_process(engine) -> tuple[int, int, int]:
 
 
 def test_each_new_escalation_is_posted_once_without_patient_data(settings, telegram_api):
-    grouped = replace(settings, representatives_telegram_chat_id=GROUP)
+    grouped = settings.replace(representatives_telegram_chat_id=GROUP)
     with Gateway(grouped, clock=FixedClock(NOW), notify_interval_s=3600) as gw:
         by_action, by_pipeline, by_console = from_each_process(gw.engine)
         gw.client.portal.call(gw.app.state.notifier.notify_once)
@@ -68,7 +67,7 @@ def test_each_new_escalation_is_posted_once_without_patient_data(settings, teleg
 
 
 def test_a_failed_post_is_given_back_and_posted_on_the_next_pass(settings, telegram_api):
-    grouped = replace(settings, representatives_telegram_chat_id=GROUP)
+    grouped = settings.replace(representatives_telegram_chat_id=GROUP)
     with Gateway(grouped, clock=FixedClock(NOW), notify_interval_s=3600) as gw:
         esc_id = store.queue_escalation(gw.engine, sender_key="web:abc", channel="web",
                                         reason="assistant_unavailable", priority=1, now=NOW)
@@ -82,7 +81,7 @@ def test_a_failed_post_is_given_back_and_posted_on_the_next_pass(settings, teleg
 
 
 def test_old_or_closed_escalations_are_not_announced(settings, telegram_api):
-    grouped = replace(settings, representatives_telegram_chat_id=GROUP)
+    grouped = settings.replace(representatives_telegram_chat_id=GROUP)
     with Gateway(grouped, clock=FixedClock(NOW), notify_interval_s=3600) as gw:
         with Session(gw.engine) as s, s.begin():
             s.add(Escalation(sender_key="web:old", channel="web", reason="dispute", priority=2,
@@ -94,7 +93,7 @@ def test_old_or_closed_escalations_are_not_announced(settings, telegram_api):
 
 
 def test_the_gateway_posts_new_escalations_by_itself(settings, telegram_api):
-    grouped = replace(settings, representatives_telegram_chat_id=GROUP)
+    grouped = settings.replace(representatives_telegram_chat_id=GROUP)
     with Gateway(grouped, notify_interval_s=0.2) as gw:
         esc_id = store.queue_escalation(gw.engine, sender_key="web:abc", channel="web",
                                         reason="assistant_unavailable", priority=1,
@@ -109,13 +108,13 @@ def test_the_gateway_posts_new_escalations_by_itself(settings, telegram_api):
 
 @pytest.mark.parametrize("chat_id", ["", "  ", "@billing-team", "12ab"])
 def test_notices_are_off_without_a_usable_chat_id(settings, chat_id):
-    grouped = replace(settings, representatives_telegram_chat_id=chat_id)
+    grouped = settings.replace(representatives_telegram_chat_id=chat_id)
     sender = TelegramSender(make_bot(grouped))
     assert make_notifier(grouped, None, sender) is None
 
 
 def test_notices_need_the_telegram_bot(settings):
-    grouped = replace(settings, representatives_telegram_chat_id=GROUP)
+    grouped = settings.replace(representatives_telegram_chat_id=GROUP)
     assert make_notifier(grouped, None, None) is None
 
 

@@ -2,7 +2,6 @@
 will follow up, the conversation is queued for a representative and nothing is lost."""
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 
 import httpx
@@ -72,7 +71,7 @@ def test_rasa_stopped_mid_conversation_on_sms(settings, rasa, twilio_api):
 ])
 def test_outside_office_hours_the_patient_hears_when_someone_answers(settings, rasa, now, when):
     rasa.close()
-    hours = replace(settings, office_hours="Mon-Fri 08:00-17:00",
+    hours = settings.replace(office_hours="Mon-Fri 08:00-17:00",
                     clinic_timezone="America/New_York")
     with Gateway(hours, clock=FixedClock(now)) as gw:
         [reply] = say(gw, "what do I owe?")
@@ -86,7 +85,7 @@ def test_outside_office_hours_the_patient_hears_when_someone_answers(settings, r
 
 def test_a_slow_rasa_counts_as_unavailable(settings, rasa):
     rasa.delay_s = 3.0
-    with Gateway(replace(settings, rasa_timeout_s=0.5)) as gw:
+    with Gateway(settings.replace(rasa_timeout_s=0.5)) as gw:
         replies = say(gw, "what do I owe?")
         assert_followed_up(gw, replies, "web:visitor-1", "web")
 
@@ -127,7 +126,7 @@ def test_real_rasa_stopped_in_the_middle_of_a_conversation(settings, tmp_path):
     try:
         port = free_port()
         rasa_proc = start_rasa(port, model=MODEL.resolve(), action_url=actions.url, work_dir=tmp_path)
-        live = replace(settings, rasa_url=f"http://127.0.0.1:{port}", rasa_timeout_s=30.0)
+        live = settings.replace(rasa_url=f"http://127.0.0.1:{port}", rasa_timeout_s=30.0)
         with Gateway(live) as gw:
             first = say(gw, "hello")
             assert first and not any("follow up" in r for r in first)

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import fields
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -89,7 +88,7 @@ def test_every_process_tree_variable_is_a_setting_with_load_profiles_defaults():
 def test_env_example_lists_every_setting():
     text = (ROOT / ".env.example").read_text()
     listed = set(re.findall(r"^([A-Z][A-Z0-9_]*)=", text, re.MULTILINE))
-    assert {f.name.upper() for f in fields(Settings)} <= listed
+    assert {name.upper() for name in Settings.model_fields} <= listed
 
 
 def test_several_instances_without_a_lock_store_are_refused():

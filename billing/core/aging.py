@@ -10,7 +10,7 @@ from datetime import date
 
 from billing.core.balances import compute_balance
 from billing.core.ledger import LineItem
-from billing.core.money import Cents
+from billing.core.money import ZERO, Cents, cents, total
 
 BUCKETS: tuple[str, ...] = ("current", "1-30", "31-60", "61-90", "91-120", "120+")
 
@@ -26,14 +26,14 @@ def bucket_for(days_past_due: int) -> str:
 
 
 def _empty() -> dict[str, Cents]:
-    return dict.fromkeys(BUCKETS, 0)
+    return dict.fromkeys(BUCKETS, ZERO)
 
 
 @dataclass(frozen=True)
 class Aging:
     buckets: dict[str, Cents] = field(default_factory=_empty)
     oldest_days_past_due: int = 0
-    total: Cents = 0
+    total: Cents = ZERO
 
 
 def age_account(items: Iterable[LineItem], today: date) -> Aging:
@@ -50,10 +50,11 @@ def age_account(items: Iterable[LineItem], today: date) -> Aging:
         if v.remaining <= 0:
             continue
         days = max(0, (today - v.due_date).days) if v.due_date else 0
-        buckets[bucket_for(days)] += v.remaining
+        name = bucket_for(days)
+        buckets[name] = cents(buckets[name] + v.remaining)
         oldest = max(oldest, days)
-    buckets["current"] += balance.refunded_beyond_credit
-    return Aging(buckets=buckets, oldest_days_past_due=oldest, total=sum(buckets.values()))
+    buckets["current"] = cents(buckets["current"] + balance.refunded_beyond_credit)
+    return Aging(buckets=buckets, oldest_days_past_due=oldest, total=total(buckets.values()))
 
 
 def practice_aging(agings: Iterable[Aging]) -> Aging:
@@ -62,6 +63,6 @@ def practice_aging(agings: Iterable[Aging]) -> Aging:
     oldest = 0
     for a in agings:
         for name in BUCKETS:
-            buckets[name] += a.buckets.get(name, 0)
+            buckets[name] = cents(buckets[name] + a.buckets.get(name, ZERO))
         oldest = max(oldest, a.oldest_days_past_due)
-    return Aging(buckets=buckets, oldest_days_past_due=oldest, total=sum(buckets.values()))
+    return Aging(buckets=buckets, oldest_days_past_due=oldest, total=total(buckets.values()))

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from billing.core.ledger import EntryType
-from billing.core.money import Cents
+from billing.core.money import ZERO, Cents, cents, total
 
 TRANSFER = "transfer"  # an overpayment moved from another visit
 
@@ -73,25 +73,35 @@ class Allocation:
     refunded_beyond_credit: Cents  # refunds with no money left to take back: owed again
 
 
-def allocation_order(due_date: date | None, service_date: date | None, key: str) -> tuple:
+def allocation_order(
+    due_date: date | None, service_date: date | None, key: str
+) -> tuple[bool, date, bool, date, str]:
     """Oldest first: due date (none last), then service date (none last), then key."""
     return (due_date is None, due_date or date.min, service_date is None,
             service_date or date.min, key)
 
 
-def _take_back(sources: list[list], refund_amount: Cents, refund_date: date) -> Cents:
+@dataclass
+class _Pooled:
+    """A Source in the pool and what is left of it."""
+
+    source: Source
+    left: Cents
+
+
+def _take_back(sources: list[_Pooled], refund_amount: Cents, refund_date: date) -> Cents:
     """Remove a refund from the pool, latest money paid on or before it first; return the rest
     of the refund that found nothing to take back."""
     order = sorted(range(len(sources)),
-                   key=lambda i: (sources[i][0].posted_date <= refund_date,
-                                  sources[i][0].posted_date, sources[i][0].entry_id),
+                   key=lambda i: (sources[i].source.posted_date <= refund_date,
+                                  sources[i].source.posted_date, sources[i].source.entry_id),
                    reverse=True)
     for i in order:
         if refund_amount == 0:
             break
-        used = min(sources[i][1], refund_amount)
-        sources[i][1] -= used
-        refund_amount -= used
+        used = min(sources[i].left, refund_amount)
+        sources[i].left = cents(sources[i].left - used)
+        refund_amount = cents(refund_amount - used)
     return refund_amount
 
 
@@ -105,27 +115,27 @@ def allocate(
     Sources are spent in the order they were posted, so the explanation can say which payment
     paid which visit; the amounts depend only on the totals.
     """
-    pool = [[s, s.amount] for s in sorted(sources, key=lambda s: (s.posted_date, s.entry_id))]
-    beyond = 0
+    pool = [_Pooled(s, s.amount)
+            for s in sorted(sources, key=lambda s: (s.posted_date, s.entry_id))]
+    beyond = ZERO
     for amount, day in sorted(refunds, key=lambda r: r[1]):
-        beyond += _take_back(pool, amount, day)
+        beyond = cents(beyond + _take_back(pool, amount, day))
     applied: dict[str, list[Applied]] = {}
-    live = iter(p for p in pool if p[1] > 0)
+    live = iter(p for p in pool if p.left > 0)
     current = next(live, None)
     for share in sorted(shares, key=lambda s: allocation_order(s.due_date, s.service_date, s.key)):
         need = share.owed
         while need > 0 and current is not None:
-            src, left = current
-            used = min(left, need)
+            src = current.source
+            used = min(current.left, need)
             applied.setdefault(share.key, []).append(
                 Applied(src.entry_id, src.kind, src.posted_date, used, src.from_visit))
-            need -= used
-            current[1] -= used
-            if current[1] == 0:
+            need = cents(need - used)
+            current.left = cents(current.left - used)
+            if current.left == 0:
                 current = next(live, None)
-    credit = sum(p[1] for p in pool)
     return Allocation(
         applied={k: tuple(v) for k, v in applied.items()},
-        credit=credit,
+        credit=total(p.left for p in pool),
         refunded_beyond_credit=beyond,
     )

@@ -9,7 +9,7 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from billing.core.money import Cents
+from billing.core.money import Cents, cents
 
 EACH_ADDITIONAL = "each_additional"
 
@@ -33,7 +33,7 @@ class PovertyTable:
         largest = max(self.by_size)
         if household_size <= largest:
             return self.by_size[household_size]
-        return self.by_size[largest] + (household_size - largest) * self.each_additional
+        return cents(self.by_size[largest] + (household_size - largest) * self.each_additional)
 
 
 @dataclass(frozen=True)
@@ -64,16 +64,16 @@ def load_poverty_table(path: str | Path) -> PovertyTable:
         additional: Cents | None = None
         for row in reader:
             line = reader.line_num
-            size, cents = (row.get("household_size") or "").strip(), \
+            size, income = (row.get("household_size") or "").strip(), \
                 (row.get("annual_income_cents") or "").strip()
-            if not cents.isdigit() or int(cents) <= 0:
-                raise PovertyTableError(name, line, f"income must be positive cents: {cents!r}")
+            if not income.isdigit() or int(income) <= 0:
+                raise PovertyTableError(name, line, f"income must be positive cents: {income!r}")
             if size == EACH_ADDITIONAL:
-                additional = int(cents)
+                additional = cents(int(income))
             elif size.isdigit() and int(size) >= 1:
                 if int(size) in by_size:
                     raise PovertyTableError(name, line, f"household size {size} listed twice")
-                by_size[int(size)] = int(cents)
+                by_size[int(size)] = cents(int(income))
             else:
                 raise PovertyTableError(name, line, f"bad household size: {size!r}")
     if not by_size or sorted(by_size) != list(range(1, len(by_size) + 1)):

@@ -12,7 +12,7 @@ from datetime import date
 
 from billing.core.allocation import TRANSFER, Applied, OpenShare, Source, allocate
 from billing.core.ledger import ClaimStatus, EntryType, LineItem
-from billing.core.money import Cents
+from billing.core.money import ZERO, Cents, cents, total
 
 # Direction of each entry type in the account total: charges and refunds raise what is owed.
 SIGN: dict[EntryType, int] = {
@@ -56,9 +56,9 @@ class VisitLine:
     remaining: Cents  # what the patient still owes on it after allocation (0 while pending)
     pending_insurance: Cents  # amount awaiting adjudication on it (0 unless pending)
     due_date: date | None  # earliest due date on its charge lines
-    insurance_adjustments: Cents = 0  # the insurer's contractual write-off on the claim
-    refunded: Cents = 0  # refunds posted against this claim
-    overpaid: Cents = 0  # its own lines paid beyond what it needed: moved to the account's pool
+    insurance_adjustments: Cents = ZERO  # the insurer's contractual write-off on the claim
+    refunded: Cents = ZERO  # refunds posted against this claim
+    overpaid: Cents = ZERO  # its own lines paid beyond what it needed: moved to the account's pool
     applied: tuple[Applied, ...] = ()  # account-level money applied to it, in posting order
 
     @property
@@ -68,11 +68,11 @@ class VisitLine:
     @property
     def allowed(self) -> Cents:
         """The amount the insurer allows: the charge less its contractual adjustment."""
-        return self.charge - self.insurance_adjustments
+        return cents(self.charge - self.insurance_adjustments)
 
     @property
     def from_account(self) -> Cents:
-        return sum(a.amount for a in self.applied)
+        return total(a.amount for a in self.applied)
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ class Balance:
 
 
 def account_total(items: Iterable[LineItem]) -> Cents:
-    return sum(SIGN[i.type] * i.amount for i in items)
+    return cents(sum(SIGN[i.type] * i.amount for i in items))
 
 
 def _label(item: LineItem) -> str:
@@ -115,8 +115,8 @@ class _Own:
     charges: list[LineItem]
     claim_lines: list[LineItem]
 
-    def total(self, kind: EntryType) -> Cents:
-        return sum(i.amount for i in self.claim_lines if i.type is kind)
+    def sum_of(self, kind: EntryType) -> Cents:
+        return total(i.amount for i in self.claim_lines if i.type is kind)
 
     @property
     def status(self) -> ClaimStatus | None:
@@ -125,8 +125,8 @@ class _Own:
 
     @property
     def net(self) -> Cents:
-        return (sum(c.amount for c in self.charges) + self.total(EntryType.REFUND)
-                - sum(self.total(k) for k in _CREDITS))
+        return cents(total(c.amount for c in self.charges) + self.sum_of(EntryType.REFUND)
+                     - total(self.sum_of(k) for k in _CREDITS))
 
     @property
     def due_date(self) -> date | None:
@@ -143,7 +143,8 @@ class _Own:
             return None
         last = max((i for i in self.claim_lines if i.type in _CREDITS),
                    key=lambda i: (i.posted_date, i.entry_id))
-        return Source(last.entry_id, TRANSFER, last.posted_date, -self.net, from_visit=self.key)
+        return Source(last.entry_id, TRANSFER, last.posted_date, cents(-self.net),
+                      from_visit=self.key)
 
 
 _CREDITS = (EntryType.INSURANCE_PAYMENT, EntryType.INSURANCE_ADJUSTMENT,
@@ -152,11 +153,11 @@ _CREDITS = (EntryType.INSURANCE_PAYMENT, EntryType.INSURANCE_ADJUSTMENT,
 
 def _visit(own: _Own, applied: tuple[Applied, ...]) -> VisitLine:
     def from_account(*kinds: str) -> Cents:
-        return sum(a.amount for a in applied if a.kind in kinds)
+        return total(a.amount for a in applied if a.kind in kinds)
 
-    charge = sum(c.amount for c in own.charges)
-    ins_paid = own.total(EntryType.INSURANCE_PAYMENT)
-    ins_adj = own.total(EntryType.INSURANCE_ADJUSTMENT)
+    charge = total(c.amount for c in own.charges)
+    ins_paid = own.sum_of(EntryType.INSURANCE_PAYMENT)
+    ins_adj = own.sum_of(EntryType.INSURANCE_ADJUSTMENT)
     pending = own.status is ClaimStatus.PENDING
     net = own.net
     providers = _distinct(c.provider for c in own.charges if c.provider)
@@ -168,18 +169,19 @@ def _visit(own: _Own, applied: tuple[Applied, ...]) -> VisitLine:
         claim_status=own.status,
         lines=(*own.charges, *own.claim_lines),
         charge=charge,
-        insurance_paid=ins_paid + from_account(EntryType.INSURANCE_PAYMENT),
-        adjustments=ins_adj + own.total(EntryType.PATIENT_ADJUSTMENT)
-        + from_account(EntryType.INSURANCE_ADJUSTMENT, EntryType.PATIENT_ADJUSTMENT),
-        patient_share=0 if pending else charge - ins_paid - ins_adj,
-        patient_paid=own.total(EntryType.PATIENT_PAYMENT)
-        + from_account(EntryType.PATIENT_PAYMENT, TRANSFER),
-        remaining=0 if pending else max(0, net) - sum(a.amount for a in applied),
-        pending_insurance=max(0, net) if pending else 0,
+        insurance_paid=cents(ins_paid + from_account(EntryType.INSURANCE_PAYMENT)),
+        adjustments=cents(ins_adj + own.sum_of(EntryType.PATIENT_ADJUSTMENT)
+                          + from_account(EntryType.INSURANCE_ADJUSTMENT,
+                                         EntryType.PATIENT_ADJUSTMENT)),
+        patient_share=ZERO if pending else cents(charge - ins_paid - ins_adj),
+        patient_paid=cents(own.sum_of(EntryType.PATIENT_PAYMENT)
+                           + from_account(EntryType.PATIENT_PAYMENT, TRANSFER)),
+        remaining=ZERO if pending else cents(max(ZERO, net) - total(a.amount for a in applied)),
+        pending_insurance=max(ZERO, net) if pending else ZERO,
         due_date=own.due_date,
         insurance_adjustments=ins_adj,
-        refunded=own.total(EntryType.REFUND),
-        overpaid=max(0, -net),
+        refunded=own.sum_of(EntryType.REFUND),
+        overpaid=max(ZERO, cents(-net)),
         applied=applied,
     )
 
@@ -189,7 +191,7 @@ def visit_key(item: LineItem) -> str:
     return item.claim_id or f"#{item.entry_id}"
 
 
-def _order(v: VisitLine) -> tuple:
+def _order(v: VisitLine) -> tuple[bool, date, str, tuple[str, ...]]:
     return (v.service_date is None, v.service_date or date.min, v.claim_id or "", v.entry_ids)
 
 
@@ -225,12 +227,12 @@ def compute_balance(items: Iterable[LineItem]) -> Balance:
     allocation = allocate(shares, sources, refunds)
     visits = tuple(sorted((_visit(o, allocation.applied.get(o.key, ())) for o in own.values()),
                           key=_order))
-    remaining = sum(v.remaining for v in visits)
+    remaining = total(v.remaining for v in visits)
     dues = [v.due_date for v in visits if v.remaining > 0 and v.due_date]
     return Balance(
         total=account_total(items),
-        due_now=remaining + allocation.refunded_beyond_credit,
-        pending_insurance=sum(v.pending_insurance for v in visits),
+        due_now=cents(remaining + allocation.refunded_beyond_credit),
+        pending_insurance=total(v.pending_insurance for v in visits),
         credit=allocation.credit,
         refunded_beyond_credit=allocation.refunded_beyond_credit,
         due_date=min(dues) if dues else None,

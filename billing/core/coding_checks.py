@@ -15,7 +15,7 @@ from billing.core.chargemaster import PriceEntry
 from billing.core.discrepancies import Finding
 from billing.core.insurance import patient_responsibility
 from billing.core.ledger import ClaimStatus, CoverageTerms, EntryType, LineItem
-from billing.core.money import Cents, fmt
+from billing.core.money import ZERO, Cents, cents, fmt, total
 from billing.core.price_lists import ClinicPrices, FeeSchedule, base_code
 
 KINDS = (
@@ -69,7 +69,7 @@ def prices_differ(
         entry = chargemaster.get(base_code(i.cpt_code))
         if entry is None or entry.price == i.amount:
             continue
-        diff = abs(i.amount - entry.price)
+        diff = cents(abs(i.amount - entry.price))
         findings.append(_finding(
             "price_differs", [i.entry_id], diff,
             f"Line {i.entry_id} bills CPT {entry.cpt_code} at {fmt(i.amount)}; the "
@@ -95,11 +95,12 @@ class _Claim:
     @property
     def allowed(self) -> Cents:
         """The amount the payer allowed: the charges less its contractual adjustment."""
-        return sum(c.amount for c in self.charges) - sum(a.amount for a in self.adjustments)
+        return cents(total(c.amount for c in self.charges)
+                     - total(a.amount for a in self.adjustments))
 
     @property
     def insurance_paid(self) -> Cents:
-        return sum(p.amount for p in self.payments)
+        return total(p.amount for p in self.payments)
 
 
 def _claims(items: Sequence[LineItem]) -> list[_Claim]:
@@ -152,8 +153,8 @@ def payer_underpayments(
         ]
         if any(r is None for r in rates):
             continue
-        contracted = sum(r for r in rates if r is not None)
-        shortfall = contracted - claim.allowed
+        contracted = total(r for r in rates if r is not None)
+        shortfall = cents(contracted - claim.allowed)
         if shortfall > 0:
             findings.append(_finding(
                 "payer_underpayment",
@@ -184,18 +185,19 @@ def insurance_paid_short(
     ]
     findings = []
     for claim, terms in judged:
-        since = sum(
+        since = cents(sum(
             other.allowed - other.insurance_paid for other, t in judged
             if t == terms and other.service_date >= claim.service_date
-        )
+        ))
         then = replace(
             terms,
-            deductible_met=max(0, terms.deductible_met - since),
-            out_of_pocket_met=max(0, terms.out_of_pocket_met - since),
+            deductible_met=max(ZERO, cents(terms.deductible_met - since)),
+            out_of_pocket_met=max(ZERO, cents(terms.out_of_pocket_met - since)),
         )
-        allowed = max(0, claim.allowed)
-        expected = allowed - patient_responsibility(allowed, then, claim.service_date).patient_total
-        shortfall = expected - claim.insurance_paid
+        allowed = max(ZERO, claim.allowed)
+        patient = patient_responsibility(allowed, then, claim.service_date).patient_total
+        expected = cents(allowed - patient)
+        shortfall = cents(expected - claim.insurance_paid)
         if shortfall > len(claim.charges):
             findings.append(_finding(
                 "insurance_paid_short",

@@ -19,7 +19,7 @@ from billing.core.ledger import (
     RefundRecord,
     RefundStatus,
 )
-from billing.core.money import Cents, fmt
+from billing.core.money import ZERO, Cents, cents, fmt, total
 
 KINDS = (
     "duplicate_charge",
@@ -53,7 +53,7 @@ def _what(v: VisitLine) -> str:
 
 def duplicate_charges(items: Sequence[LineItem]) -> list[Finding]:
     """Charges with the same CPT code, service date and provider; the first posted is kept."""
-    groups: dict[tuple, list[LineItem]] = {}
+    groups: dict[tuple[str, date, str | None], list[LineItem]] = {}
     for it in items:
         if it.type is EntryType.CHARGE and it.cpt_code and it.service_date:
             groups.setdefault((it.cpt_code, it.service_date, it.provider), []).append(it)
@@ -62,7 +62,7 @@ def duplicate_charges(items: Sequence[LineItem]) -> list[Finding]:
         if len(lines) < 2:
             continue
         lines.sort(key=lambda i: (i.posted_date, i.entry_id))
-        extra = sum(i.amount for i in lines[1:])
+        extra = total(i.amount for i in lines[1:])
         name = (lines[0].description or "service").strip()
         findings.append(Finding(
             "duplicate_charge",
@@ -119,21 +119,20 @@ def share_above_terms(
     """
     findings = []
     charge_ids = {i.entry_id for i in items if i.type is EntryType.CHARGE}
-    judged = [v for v in balance.visits
+    judged = [(v, v.service_date) for v in balance.visits
               if v.claim_status is ClaimStatus.ADJUDICATED and v.service_date]
-    for v in judged:
-        terms = _coverage_on(v.service_date, coverages)
+    for v, day in judged:
+        terms = _coverage_on(day, coverages)
         if terms is None:
             continue
-        since = sum(
-            w.patient_share for w in judged
-            if w.service_date >= v.service_date  # type: ignore[operator]
-            and _coverage_on(w.service_date, coverages) == terms
+        since = total(
+            w.patient_share for w, w_day in judged
+            if w_day >= day and _coverage_on(w_day, coverages) == terms
         )
         then = _replace_met(terms, since)
-        allowed_share = patient_responsibility(v.allowed, then, v.service_date).patient_total
+        allowed_share = patient_responsibility(v.allowed, then, day).patient_total
         lines = sum(e in charge_ids for e in v.entry_ids)
-        excess = v.patient_share - allowed_share
+        excess = cents(v.patient_share - allowed_share)
         if excess > lines:
             findings.append(Finding(
                 "share_above_terms",
@@ -148,8 +147,8 @@ def share_above_terms(
 def _replace_met(terms: CoverageTerms, amount: Cents) -> CoverageTerms:
     return replace(
         terms,
-        deductible_met=max(0, terms.deductible_met - amount),
-        out_of_pocket_met=max(0, terms.out_of_pocket_met - amount),
+        deductible_met=max(ZERO, cents(terms.deductible_met - amount)),
+        out_of_pocket_met=max(ZERO, cents(terms.out_of_pocket_met - amount)),
     )
 
 
@@ -166,12 +165,12 @@ def credit_not_refunded(
     """
     if balance.credit <= 0:
         return []
-    in_flight = sum(r.amount for r in refunds
-                    if r.status in (RefundStatus.REQUESTED, RefundStatus.APPROVED))
-    issued = sum(r.amount for r in refunds if r.status is RefundStatus.ISSUED)
-    posted = sum(i.amount for i in items if i.type is EntryType.REFUND)
+    in_flight = total(r.amount for r in refunds
+                      if r.status in (RefundStatus.REQUESTED, RefundStatus.APPROVED))
+    issued = total(r.amount for r in refunds if r.status is RefundStatus.ISSUED)
+    posted = total(i.amount for i in items if i.type is EntryType.REFUND)
     held = balance.pending_insurance
-    uncovered = balance.credit - in_flight - max(0, issued - posted) - held
+    uncovered = cents(balance.credit - in_flight - max(0, issued - posted) - held)
     if uncovered <= 0:
         return []
     overpaid = {e for v in balance.visits if v.overpaid for e in v.entry_ids}

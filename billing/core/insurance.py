@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from billing.core.ledger import CoverageTerms
-from billing.core.money import Cents, percent_of
+from billing.core.money import ZERO, Cents, cents, percent_of
 
 
 @dataclass(frozen=True)
@@ -40,37 +40,37 @@ def patient_responsibility(
     if allowed < 0:
         raise ValueError("allowed amount cannot be negative")
     if coverage is None or not coverage.active_on(service_date):
-        return Responsibility(allowed, 0, 0, 0, allowed, 0, False)
+        return Responsibility(allowed, ZERO, ZERO, ZERO, allowed, ZERO, False)
 
-    deductible_left = max(0, coverage.deductible - coverage.deductible_met)
+    deductible_left = max(ZERO, cents(coverage.deductible - coverage.deductible_met))
     deductible_part = min(allowed, deductible_left)
-    after_deductible = allowed - deductible_part
+    after_deductible = cents(allowed - deductible_part)
     if coverage.copay > 0:
-        copay_part, coinsurance_part = min(coverage.copay, after_deductible), 0
+        copay_part, coinsurance_part = min(coverage.copay, after_deductible), ZERO
     else:
-        copay_part = 0
+        copay_part = ZERO
         coinsurance_part = min(
-            after_deductible, max(0, percent_of(after_deductible, coverage.coinsurance_percent))
+            after_deductible, max(ZERO, percent_of(after_deductible, coverage.coinsurance_percent))
         )
 
-    oop_left = max(0, coverage.out_of_pocket_max - coverage.out_of_pocket_met)
-    over = deductible_part + copay_part + coinsurance_part - oop_left
+    oop_left = max(ZERO, cents(coverage.out_of_pocket_max - coverage.out_of_pocket_met))
+    over = cents(deductible_part + copay_part + coinsurance_part - oop_left)
     capped = over > 0
     if capped:
         cut = min(over, coinsurance_part)
-        coinsurance_part -= cut
-        over -= cut
+        coinsurance_part = cents(coinsurance_part - cut)
+        over = cents(over - cut)
         cut = min(over, copay_part)
-        copay_part -= cut
-        over -= cut
-        deductible_part -= over
-    patient = deductible_part + copay_part + coinsurance_part
+        copay_part = cents(copay_part - cut)
+        over = cents(over - cut)
+        deductible_part = cents(deductible_part - over)
+    patient = cents(deductible_part + copay_part + coinsurance_part)
     return Responsibility(
         allowed=allowed,
         deductible_part=deductible_part,
         copay_part=copay_part,
         coinsurance_part=coinsurance_part,
         patient_total=patient,
-        insurance_total=allowed - patient,
+        insurance_total=cents(allowed - patient),
         capped_by_oop=capped,
     )

@@ -8,16 +8,18 @@ import calendar
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Final
 
-from billing.core.money import Cents, percent_of
+from billing.core.money import ZERO, Cents, cents, percent_of
 
 MAX_OPTIONS = 3
+MIN_MONTHLY: Final = cents(2500)  # $25.00
 
 
 @dataclass(frozen=True)
 class PlanPolicy:
     max_income_percent: Decimal = Decimal(5)  # of monthly income, per month
-    min_monthly: Cents = 2500  # smallest installment worth scheduling
+    min_monthly: Cents = MIN_MONTHLY  # smallest installment worth scheduling
     max_months: int = 24
     term_choices: tuple[int, ...] = (3, 6, 12, 18, 24)
 
@@ -67,15 +69,16 @@ def schedule(balance: Cents, months: int, first_due: date) -> tuple[Installment,
         raise ValueError("a plan cannot schedule a negative balance")
     base, extra = divmod(balance, months)
     return tuple(
-        Installment(seq=i + 1, due_date=add_months(first_due, i), amount=base + (i < extra))
+        Installment(seq=i + 1, due_date=add_months(first_due, i),
+                    amount=cents(base + (i < extra)))
         for i in range(months)
     )
 
 
 def affordable_monthly(balance: Cents, monthly_income: Cents, policy: PlanPolicy) -> Cents:
     """max_income_percent of income, but at least min_monthly (or the balance, if smaller)."""
-    share = percent_of(max(0, monthly_income), policy.max_income_percent)
-    return max(share, min(policy.min_monthly, max(0, balance)))
+    share = percent_of(max(ZERO, monthly_income), policy.max_income_percent)
+    return max(share, min(policy.min_monthly, max(ZERO, balance)))
 
 
 def plan_options(

@@ -74,7 +74,7 @@ def overlapping(rates: Iterable[ContractRate]) -> list[tuple[ContractRate, Contr
     groups: dict[tuple[str, str], list[ContractRate]] = {}
     for r in rates:
         groups.setdefault((payer_key(r.payer), base_code(r.cpt_code)), []).append(r)
-    pairs = []
+    pairs: list[tuple[ContractRate, ContractRate]] = []
     for group in groups.values():
         group.sort(key=lambda r: r.effective_date)
         for i, later in enumerate(group):

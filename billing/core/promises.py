@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from billing.core.balances import Balance
 from billing.core.discrepancies import Finding
 from billing.core.ledger import ClaimStatus, RefundRecord, RefundStatus
-from billing.core.money import Cents, fmt
+from billing.core.money import ZERO, Cents, fmt
 
 KINDS = ("refund_late", "claim_late", "dispute_late")
 OPEN_REFUND = (RefundStatus.REQUESTED, RefundStatus.APPROVED)
@@ -41,7 +41,7 @@ class OpenCase:
 
     reference: str
     opened_on: date
-    amount: Cents = 0  # in question
+    amount: Cents = ZERO  # in question
 
 
 def add_business_days(start: date, days: int) -> date:
@@ -100,12 +100,12 @@ def late_promises(
     worklist's business, not this one's)."""
     found = []
     for r in refunds:
-        if refund_is_late(r, policy.refund_business_days, today):
-            expected = expected_refund_date(r, policy.refund_business_days)
+        expected = expected_refund_date(r, policy.refund_business_days)
+        if expected is not None and refund_is_late(r, policy.refund_business_days, today):
             found.append(Finding(
                 "refund_late", (r.refund_id,), r.amount,
                 f"Refund {r.refund_id} of {fmt(r.amount)} ({r.status.value} "
-                f"{_day(r.requested_date)}) was expected by {_day(expected)}.",  # type: ignore[arg-type]
+                f"{_day(r.requested_date)}) was expected by {_day(expected)}.",
                 for_patient=False,
             ))
     for v in balance.visits:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import secrets
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -134,7 +133,7 @@ def _demo(args) -> int:
         return _fail("billbot demo runs on SQLite; use `billbot serve --profile production`")
     if not settings.session_secret:
         # Statement links are signed; a demo gets its own secret for this run.
-        settings = replace(settings, session_secret=secrets.token_urlsafe(32))
+        settings = settings.replace(session_secret=secrets.token_urlsafe(32))
         os.environ["SESSION_SECRET"] = settings.session_secret
     ensure_demo_database(settings)
     password = ensure_demo_console_user(settings)
