@@ -3,7 +3,6 @@ error pages) forbids framing and sniffing, sends no referrer and a CSP without i
 session cookies are HttpOnly, SameSite and Secure when the public URL is https."""
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
@@ -84,7 +83,7 @@ def test_the_console_cookies_are_httponly_samesite_and_secure_on_https(gw):
 
 
 def test_over_plain_http_the_cookies_are_not_marked_secure(settings):
-    local = replace(settings, public_base_url="http://localhost:8000")
+    local = settings.replace(public_base_url="http://localhost:8000")
     gateway = Gateway(local)
     mount_console(gateway.app, local, gateway.app.state.engine)
     with gateway:

@@ -4,7 +4,6 @@ only behind a trusted proxy, and only a keyed hash of it passed on."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
 
 import pytest
 from fastapi.testclient import TestClient
@@ -24,7 +23,7 @@ def post(gw: Gateway, session: str, text: str = "hello", headers=None):
 
 
 def test_over_the_per_address_limit_the_patient_is_asked_to_wait(settings, rasa):
-    settings = replace(settings, web_messages_per_minute_address=3)
+    settings = settings.replace(web_messages_per_minute_address=3)
     with Gateway(settings) as gw:
         sessions = [str(uuid.uuid4()) for _ in range(4)]
         assert [post(gw, s).status_code for s in sessions[:3]] == [200, 200, 200]
@@ -38,7 +37,7 @@ def test_over_the_per_address_limit_the_patient_is_asked_to_wait(settings, rasa)
 
 
 def test_over_the_per_session_limit_that_session_waits_and_others_do_not(settings, rasa):
-    settings = replace(settings, web_messages_per_minute_session=2)
+    settings = settings.replace(web_messages_per_minute_session=2)
     with Gateway(settings) as gw:
         busy = str(uuid.uuid4())
         assert [post(gw, busy).status_code for _ in range(3)] == [200, 200, 429]
@@ -46,7 +45,7 @@ def test_over_the_per_session_limit_that_session_waits_and_others_do_not(setting
 
 
 def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit(settings, rasa):
-    settings = replace(settings, web_messages_per_minute_address=1,
+    settings = settings.replace(web_messages_per_minute_address=1,
                        trusted_proxies="127.0.0.1")
     with Gateway(settings) as gw:
         gw.client = TestClient(gw.app, client=("127.0.0.1", 50000))
@@ -61,7 +60,7 @@ def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit(settings
 
 
 def test_from_an_untrusted_peer_x_forwarded_for_is_ignored(settings, rasa):
-    settings = replace(settings, web_messages_per_minute_address=1)
+    settings = settings.replace(web_messages_per_minute_address=1)
     with Gateway(settings) as gw:
         assert post(gw, str(uuid.uuid4()),
                     headers={"X-Forwarded-For": "203.0.113.7"}).status_code == 200
@@ -85,7 +84,7 @@ def test_a_bad_trusted_proxy_setting_is_named_and_stops_the_gateway(settings):
     with pytest.raises(BadTrustedProxies, match="nginx"):
         client_address(Settings(trusted_proxies="nginx"), "10.0.0.2", "1.2.3.4")
     with pytest.raises(BadTrustedProxies, match="nginx"):
-        Gateway(replace(settings, trusted_proxies="10.0.0.1, nginx"))
+        Gateway(settings.replace(trusted_proxies="10.0.0.1, nginx"))
 
 
 def test_the_client_ref_is_a_keyed_hash():
@@ -98,6 +97,6 @@ def test_the_client_ref_is_a_keyed_hash():
 def test_a_public_url_behind_a_local_proxy_without_trusted_proxies_is_warned_about():
     behind = Settings(public_base_url="https://billing.example-clinic.org", gateway_host="127.0.0.1")
     assert "TRUSTED_PROXIES" in proxy_warning(behind)
-    assert proxy_warning(replace(behind, trusted_proxies="127.0.0.1")) is None
-    assert proxy_warning(replace(behind, gateway_host="0.0.0.0")) is None  # reached directly
+    assert proxy_warning(behind.replace(trusted_proxies="127.0.0.1")) is None
+    assert proxy_warning(behind.replace(gateway_host="0.0.0.0")) is None  # reached directly
     assert proxy_warning(Settings(public_base_url="http://localhost:8000")) is None
