@@ -347,3 +347,4 @@ def test_an_id_past_the_databases_integers_is_refused_before_the_database(engine
         assert c.post(f"/console/escalations/{too_big}/take",
                       data={"csrf_token": csrf}).status_code == 422
         assert c.get("/console/escalations/0").status_code == 422
+        assert c.get(f"/console/accounts/{too_big}").status_code == 422

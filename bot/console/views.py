@@ -219,7 +219,7 @@ def worklist_page(request: Request, who: Who, ctx: Ctx, s: Db):
 
 
 @router.get("/accounts/{patient_id}", response_class=HTMLResponse)
-def account_page(request: Request, patient_id: int, who: Who, ctx: Ctx, s: Db):
+def account_page(request: Request, patient_id: RowId, who: Who, ctx: Ctx, s: Db):
     try:
         account = summary.account_summary(s, patient_id, ctx.today(),
                                           PromisePolicy.from_settings(ctx.settings))
