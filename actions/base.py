@@ -106,6 +106,16 @@ class Turn:
                     return value
         return ""
 
+    @property
+    def client_ref(self) -> str | None:
+        """The gateway's keyed hash of a web client's address (bot/client_address.py), for
+        counting failed verifications per address; None on other channels."""
+        meta = self.tracker.latest_message.get("metadata")
+        ref = meta.get("client_ref") if isinstance(meta, dict) else None
+        if self.identity.channel != "web" or not isinstance(ref, str):
+            return None
+        return ref if re.fullmatch(r"[0-9a-f]{32}", ref) else None
+
     def slot(self, name: str) -> Any:
         return self.tracker.get_slot(name)
 

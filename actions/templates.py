@@ -135,6 +135,17 @@ def still_locked(office_hours: str, clinic_phone: str) -> str:
     return _("verify.still_locked", office_hours=office_hours, clinic_phone=clinic_phone)
 
 
+def account_locked(office_hours: str, clinic_phone: str, away: str | None = None) -> str:
+    """The same words whether the account exists or not, and whatever the date given."""
+    return _then(_("verify.account_locked", office_hours=office_hours,
+                   clinic_phone=clinic_phone), away)
+
+
+def account_still_locked(office_hours: str, clinic_phone: str) -> str:
+    return _("verify.account_still_locked", office_hours=office_hours,
+             clinic_phone=clinic_phone)
+
+
 def verification_stopped() -> str:
     return _("verify.stopped")
 

@@ -1,6 +1,8 @@
 """Identity verification as a form that owns every reply until it ends: phone or linked chat
 -> date of birth (a family: first name and date of birth), otherwise account number + date of
-birth. Three failures lock the sender. Then the request that needed it runs."""
+birth. Three failures lock the sender; failures against one account from any senders, or from
+one web client address, lock that account or address (billing/verification_limits.py). A
+locked account is answered before its date is compared. Then the request that needed it runs."""
 from __future__ import annotations
 
 from typing import Any
@@ -12,6 +14,7 @@ from actions.base import BillbotAction, Turn, run_action
 from actions.forms import wants_to_stop
 from billing.core.dates import find_date_of_birth
 from billing.db.models import Patient
+from billing.throttle import Limit
 from billing.verification import (
     MAX_FAILURES,
     VerificationLocked,
@@ -26,6 +29,8 @@ from billing.verification import (
     with_birth_date,
     with_first_name,
 )
+from billing.verification_limits import Limits, account_locked, address_locked, count_failure
+from clinic.settings import Settings
 
 LEAVE_INTENTS = {"request_human": "action_request_human", "goodbye": "action_goodbye"}
 SCRATCH = ("verify_stage", "verify_name", "verify_dob", "verify_account")
@@ -43,6 +48,27 @@ def _ask(stage: str) -> str:
     }[stage]
 
 
+def limits(settings: Settings) -> Limits:
+    return Limits(
+        account=Limit.minutes(settings.verification_account_max_failures,
+                              settings.verification_account_window_minutes,
+                              settings.verification_account_lock_minutes),
+        address=Limit.minutes(settings.web_verification_failures_per_address,
+                              settings.verification_address_window_minutes,
+                              settings.verification_address_window_minutes),
+    )
+
+
+def _still_locked(turn: Turn) -> list[dict[str, Any]]:
+    turn.say(t.still_locked(turn.settings.office_hours, turn.settings.clinic_phone))
+    return [SlotSet("verify_result", "locked")]
+
+
+def _account_still_locked(turn: Turn) -> list[dict[str, Any]]:
+    turn.say(t.account_still_locked(turn.settings.office_hours, turn.settings.clinic_phone))
+    return [*(SlotSet(name, None) for name in SCRATCH), SlotSet("verify_result", "locked")]
+
+
 def _first_stage(candidates: list[Patient]) -> str:
     if len(candidates) == 1:
         return "dob"
@@ -56,10 +82,13 @@ class ValidateVerifyForm(BillbotAction):
 
     def respond(self, turn: Turn) -> list[dict[str, Any]]:
         if turn.slot("requested_slot") is None:  # the form is starting
-            if locked_until(turn.session, turn.sender_key, turn.now) is not None:
-                turn.say(t.still_locked(turn.settings.office_hours, turn.settings.clinic_phone))
-                return [SlotSet("verify_result", "locked")]
-            stage = _first_stage(patients_on_channel(turn.session, turn.identity))
+            if (locked_until(turn.session, turn.sender_key, turn.now) is not None
+                    or address_locked(turn.session, turn.client_ref, turn.now)):
+                return _still_locked(turn)
+            on_channel = patients_on_channel(turn.session, turn.identity)
+            if account_locked(turn.session, _numbers(on_channel), turn.now):
+                return _account_still_locked(turn)
+            stage = _first_stage(on_channel)
             turn.say(_ask(stage))
             return [SlotSet("verify_stage", stage)]
 
@@ -75,11 +104,14 @@ class ValidateVerifyForm(BillbotAction):
 
         stage = turn.slot("verify_stage") or "account"
         candidates = patients_on_channel(turn.session, turn.identity)
+        if candidates and account_locked(turn.session, _numbers(candidates), turn.now):
+            return _account_still_locked(turn)  # locked meanwhile: say nothing of the reply
         if stage in ("dob",) and candidates:
             if dob is None:
                 turn.say(t.verification_retry_hint())
                 return [SlotSet("verify_stage", stage)]
-            return self._decide(turn, with_birth_date(candidates, dob), stage)
+            return self._decide(turn, with_birth_date(candidates, dob), stage,
+                                _numbers(candidates))
         if stage.startswith("family") and candidates:
             return self._family(turn, candidates, dob)
         return self._account(turn, account, dob)
@@ -101,15 +133,17 @@ class ValidateVerifyForm(BillbotAction):
         elif len(matches) > 1:
             turn.say(t.ask_first_name())
             return [SlotSet("verify_stage", "family_name"), SlotSet("verify_dob", dob.isoformat())]
-        return self._decide(turn, matches, "family")
+        return self._decide(turn, matches, "family", _numbers(candidates))
 
     def _account(self, turn: Turn, account: str | None, dob) -> list[dict[str, Any]]:
         account = account or turn.slot("verify_account")
         if dob is None and turn.slot("verify_dob"):
             dob = find_date_of_birth(turn.slot("verify_dob"), turn.now.date())
         if account and dob:
+            if account_locked(turn.session, [account], turn.now):
+                return _account_still_locked(turn)  # before the date is compared
             patient = patient_for_account(turn.session, account, dob)
-            return self._decide(turn, [patient] if patient else [], "account")
+            return self._decide(turn, [patient] if patient else [], "account", [account])
         if account:
             turn.say(t.ask_dob_for_account())
             return [SlotSet("verify_stage", "account_dob"), SlotSet("verify_account", account)]
@@ -120,8 +154,14 @@ class ValidateVerifyForm(BillbotAction):
         turn.say(t.ask_account_and_dob())
         return [SlotSet("verify_stage", "account")]
 
-    def _decide(self, turn: Turn, matches: list[Patient], stage: str) -> list[dict[str, Any]]:
+    def _decide(self, turn: Turn, matches: list[Patient], stage: str,
+                accounts: list[str]) -> list[dict[str, Any]]:
+        """`accounts`: every account number this attempt could have matched."""
         cleared = [SlotSet(name, None) for name in SCRATCH]
+        if account_locked(turn.session, accounts, turn.now):
+            return _account_still_locked(turn)
+        if address_locked(turn.session, turn.client_ref, turn.now):
+            return [*cleared, *_still_locked(turn)]
         if len(matches) == 1:
             patient = matches[0]
             try:
@@ -134,21 +174,35 @@ class ValidateVerifyForm(BillbotAction):
             turn.say(t.verified(patient.first_name))
             return [*cleared, SlotSet("verify_result", "verified"),
                     SlotSet("verified_account", patient.account_number)]
+        counted = count_failure(turn.session, account_numbers=accounts,
+                                client_ref=turn.client_ref, limits=limits(turn.settings),
+                                now=turn.now, channel=turn.identity.channel)
         try:
             outcome = record_failure(turn.session, turn.sender_key, turn.now,
                                      lock_minutes=turn.settings.verification_lock_minutes)
         except VerificationLocked:
             outcome = None
+        if counted.accounts_locked:
+            turn.hand_to_representative("verification_locked", patient_id=None)
+            turn.say(t.account_locked(turn.settings.office_hours, turn.settings.clinic_phone,
+                                      away=turn.away))
+            return [*cleared, SlotSet("verify_result", "locked"), SlotSet("escalated", True)]
         if outcome is None or outcome.locked_until is not None:
             turn.hand_to_representative("verification_locked", patient_id=None)
             turn.say(t.verification_locked(turn.settings.verification_lock_minutes,
                                            turn.settings.office_hours,
                                            turn.settings.clinic_phone, away=turn.away))
             return [*cleared, SlotSet("verify_result", "locked"), SlotSet("escalated", True)]
+        if counted.address_locked:
+            return [*cleared, *_still_locked(turn)]
         turn.say(t.verification_failed(MAX_FAILURES - outcome.failures))
         restart = "account" if stage.startswith("account") else stage
         turn.say(_ask(restart))
         return [*cleared, SlotSet("verify_stage", restart)]
+
+
+def _numbers(patients: list[Patient]) -> list[str]:
+    return [p.account_number for p in patients]
 
 
 # Actions that may run once the sender is verified (the request that started verification).

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,6 +18,7 @@ from sqlalchemy import Engine
 from billing.core.clock import Clock
 from billing.db.engine import make_engine
 from bot.channels.registry import Channels, build_channels
+from bot.client_address import proxy_warning, trusted_networks
 from bot.console import mount_console
 from bot.escalation_notices import NOTIFY_INTERVAL_S, make_notifier
 from bot.observability import (
@@ -31,7 +33,10 @@ from bot.rasa_pool import make_rasa_client, rasa_urls
 from bot.routers import health, sms, statements, telegram, webchat
 from bot.routers.errors import install_error_handlers
 from bot.routers.health import HealthTargets
+from bot.security_headers import install_security_headers
 from clinic.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -52,6 +57,9 @@ def create_app(
     `engine` to one on settings.database_url; `observers` watch the pipeline besides the
     metrics."""
     settings = settings or load_settings()
+    trusted_networks(settings.trusted_proxies)  # a bad TRUSTED_PROXIES stops the start, named
+    if (warning := proxy_warning(settings)) is not None:
+        log.warning(warning)
     clock = clock or Clock()
     engine = engine if engine is not None else make_engine(settings.database_url)
     channels = channels if channels is not None else build_channels(
@@ -101,6 +109,7 @@ def create_app(
     for feature in (health, sms, telegram, webchat, statements):
         app.include_router(feature.router)
     install_error_handlers(app)
+    install_security_headers(app)
     mount_console(app, settings, engine)
     install_error_counter()
     app.add_middleware(ServerErrorCounter)

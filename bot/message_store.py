@@ -34,6 +34,7 @@ class PendingMessage:
     channel: str
     sender_key: str
     text: str
+    client_ref: str | None = None  # web chat only, never stored (bot/client_address.py)
 
 
 def record_inbound(

@@ -67,6 +67,10 @@ class Replies:
     def text_only(self) -> str:
         return self._text("gateway.text_only")
 
+    def too_many_messages(self) -> str:
+        """The web chat's answer over its message limit (bot/web_limits.py)."""
+        return self._text("gateway.too_many_messages")
+
     def unavailable(self, away: str | None = None) -> str:
         """`away`: when someone will answer, outside office hours (clinic.office_hours)."""
         if away:
@@ -152,7 +156,8 @@ class Pipeline:
             if mid is None:
                 return Sent()
             self.notify("received", msg.channel)
-            pending = store.PendingMessage(mid, msg.channel, msg.sender_key, masked)
+            pending = store.PendingMessage(mid, msg.channel, msg.sender_key, masked,
+                                           msg.client_ref)
             return await self._process_safely(pending)
 
     async def sweep(self) -> int:
@@ -225,7 +230,8 @@ class Pipeline:
         """Rasa's answer, or [] when it is unavailable (the caller escalates)."""
         started = time.perf_counter()
         try:
-            texts = await self.rasa.ask(m.sender_key, m.text, key.channel, key.user)
+            texts = await self.rasa.ask(m.sender_key, m.text, key.channel, key.user,
+                                        m.client_ref)
         except RasaUnavailable as exc:
             self.notify("assistant_failed", time.perf_counter() - started)
             log.warning("assistant unavailable", extra={"message_id": m.id, "reason": str(exc)})

@@ -38,13 +38,15 @@ class RasaClient:
         self.timeout_s = timeout_s
         self._client = httpx.AsyncClient(timeout=timeout_s, transport=transport)
 
-    async def ask(self, sender_key: str, text: str, channel: str, channel_user: str) -> list[str]:
-        """Rasa's replies (texts, in order) to one message. Raises RasaUnavailable."""
-        payload = {
-            "sender": sender_key,
-            "message": neutralise(text),
-            "metadata": {"channel": channel, "channel_user": channel_user},
-        }
+    async def ask(self, sender_key: str, text: str, channel: str, channel_user: str,
+                  client_ref: str | None = None) -> list[str]:
+        """Rasa's replies (texts, in order) to one message. Raises RasaUnavailable.
+        client_ref: a web client's hashed address (bot/client_address.py), for the actions'
+        per-address verification limit."""
+        metadata = {"channel": channel, "channel_user": channel_user}
+        if client_ref:
+            metadata["client_ref"] = client_ref
+        payload = {"sender": sender_key, "message": neutralise(text), "metadata": metadata}
         try:
             resp = await self._client.post(self.url, json=payload)
         except httpx.HTTPError as exc:

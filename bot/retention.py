@@ -2,6 +2,9 @@
 events (its SQL tracker store's `events` table) older than a number of days are deleted.
 Rasa open source keeps tracker events forever otherwise.
 
+Counters of the guessing limits (billing/throttle.py) whose window and lock ended more than
+THROTTLE_KEEP ago are deleted too: every web chat session leaves two behind.
+
 Deletes run in batches, each its own transaction, so a large backlog does not hold long locks.
 """
 from __future__ import annotations
@@ -12,10 +15,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, create_engine, delete, func, inspect, select, text, update
 from sqlalchemy.orm import Session
 
+from billing import throttle
 from billing.db.engine import make_engine
 from bot.messaging_models import Message
 
 BATCH = 5000
+THROTTLE_KEEP = timedelta(days=7)  # longer than any limit's window (the longest default: 1 day)
 
 
 @dataclass(frozen=True)
@@ -24,13 +29,15 @@ class RetentionResult:
     messages: int  # deleted (or, in a dry run, that would be)
     tracker_events: int | None  # None when there is no SQL tracker store to clean
     dry_run: bool = False
+    throttles: int = 0  # expired limit counters deleted (none in a dry run)
 
     def summary(self) -> str:
         verb = "would delete" if self.dry_run else "deleted"
         events = ("no SQL tracker store" if self.tracker_events is None
                   else f"{self.tracker_events} Rasa tracker event(s)")
+        counters = f"; {self.throttles} expired limit counter(s)" if self.throttles else ""
         return (f"{verb} {self.messages} message(s) and {events} "
-                f"older than {self.cutoff.isoformat(timespec='seconds')}")
+                f"older than {self.cutoff.isoformat(timespec='seconds')}{counters}")
 
 
 def cutoff_for(now: datetime, days: int) -> datetime:
@@ -99,8 +106,12 @@ def purge(database_url: str, tracker_store_url: str, now: datetime, days: int,
     """One retention run over the accounts database and Rasa's tracker store."""
     cutoff = cutoff_for(now, days)
     engine = make_engine(database_url)
+    throttles = 0
     try:
         messages = purge_messages(engine, cutoff, dry_run)
+        if not dry_run:
+            with Session(engine) as s, s.begin():
+                throttles = throttle.purge_expired(s, now - THROTTLE_KEEP)
     finally:
         engine.dispose()
     events = None
@@ -110,4 +121,4 @@ def purge(database_url: str, tracker_store_url: str, now: datetime, days: int,
             events = purge_tracker_events(tracker, cutoff, dry_run)
         finally:
             tracker.dispose()
-    return RetentionResult(cutoff, messages, events, dry_run)
+    return RetentionResult(cutoff, messages, events, dry_run, throttles)

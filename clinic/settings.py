@@ -59,6 +59,26 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     verification_idle_minutes: int = 30
     verification_lock_minutes: int = 30
+    # Guessing limits (docs/security.md). Failed verifications against one account (or one
+    # family phone's accounts) from any senders within the window lock that account.
+    verification_account_max_failures: int = 5
+    verification_account_window_minutes: int = 1440
+    verification_account_lock_minutes: int = 1440
+    # Web chat, per client address and per session: messages per minute, and failed
+    # verifications per address within verification_address_window_minutes.
+    web_messages_per_minute_session: int = 20
+    web_messages_per_minute_address: int = 60
+    web_verification_failures_per_address: int = 10
+    verification_address_window_minutes: int = 60
+    # Console logins: failures per username and per client address within the window lock
+    # that username or address for login_lock_minutes.
+    login_max_failures_user: int = 5
+    login_max_failures_address: int = 20
+    login_window_minutes: int = 15
+    login_lock_minutes: int = 15
+    # Addresses of the reverse proxies in front of the gateway (comma-separated IPs); only a
+    # request from one of them has its X-Forwarded-For read for the client's address.
+    trusted_proxies: str = ""
     refund_business_days: int = 10  # a refund not yet issued is expected this many business days after the request
     claim_decision_days: int = 45  # an insurer's decision is expected this many days after the claim is posted
     dispute_review_days: int = 30  # a dispute is expected to be answered this many days after it is opened

@@ -46,7 +46,8 @@ def statement_url(settings: Settings, patient_id: int, now: datetime) -> str:
 
 def read_token(settings: Settings, token: str, now: datetime) -> int | None:
     """The patient id of a valid, unexpired token; None for anything else."""
-    if not settings.session_secret or len(token) > 200 or token.count(".") != 1:
+    if (not settings.session_secret or len(token) > 200 or not token.isascii()
+            or token.count(".") != 1):
         return None
     payload, signature = token.split(".")
     if not hmac.compare_digest(_sign(settings.session_secret, payload), signature):

@@ -328,3 +328,26 @@ def test_the_account_view_shows_the_representatives_billing_checks(rep, engine):
         s.add(ChargemasterItem(cpt_code="99213", description="Office visit", price_cents=18000))
     page = rep.get(f"/console/escalations/{_held(engine, pid)}").text
     assert "price differs: $20.00" in page and f"[{ids['charge']}], not told to the patient" in page
+
+
+@pytest.mark.parametrize("path", ["note", "reply", "return", "plan", "refunds/R-1",
+                                  "insurance/1", "disputes/D-AAAAAA"])
+def test_a_form_on_a_conversation_that_does_not_exist_is_a_404(engine, path):
+    add_user(engine, "rita")
+    with TestClient(console_app(engine)) as c:
+        csrf = log_in(c, "rita")
+        resp = c.post(f"/console/escalations/4242/{path}",
+                      data={"csrf_token": csrf, "body": "hello"})
+        assert resp.status_code == 404 and "No such conversation." in resp.text
+
+
+def test_an_id_past_the_databases_integers_is_refused_before_the_database(engine):
+    add_user(engine, "rita")
+    with TestClient(console_app(engine)) as c:
+        csrf = log_in(c, "rita")
+        too_big = 2**63
+        assert c.get(f"/console/escalations/{too_big}").status_code == 422
+        assert c.post(f"/console/escalations/{too_big}/take",
+                      data={"csrf_token": csrf}).status_code == 422
+        assert c.get("/console/escalations/0").status_code == 422
+        assert c.get(f"/console/accounts/{too_big}").status_code == 422

@@ -58,7 +58,7 @@ def frustration(t):
 def locked(t):
     for _ in range(2):
         record_failure(t.session, SENDER, t.now)
-    ValidateVerifyForm()._decide(t, [], "account")
+    ValidateVerifyForm()._decide(t, [], "account", ["A1000"])
 
 
 ESCALATIONS = [(request_human, "request_human"), (dispute, "dispute"),

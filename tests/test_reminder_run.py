@@ -83,10 +83,11 @@ def twilio():
         yield d
 
 
-def settings_for(double: TwilioDouble | None, url: str = "") -> Settings:
-    return Settings(database_url=url, twilio_account_sid=SID, twilio_auth_token=TOKEN,
-                    twilio_from_number=FROM,
-                    twilio_api_base_url=double.url if double else "http://127.0.0.1:9")
+def settings_for(double: TwilioDouble | None, url: str | None = None) -> Settings:
+    base = Settings() if url is None else Settings(database_url=url)  # an empty URL is refused
+    return base.replace(twilio_account_sid=SID, twilio_auth_token=TOKEN,
+                        twilio_from_number=FROM,
+                        twilio_api_base_url=double.url if double else "http://127.0.0.1:9")
 
 
 def sms(double: TwilioDouble) -> ChannelSenders:

@@ -19,6 +19,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from billing import throttle
+from billing.throttle import Limit
 from bot.cli import main
 from bot.messaging_models import INBOUND, OUTBOUND, Message
 from bot.retention import cutoff_for, purge, purge_messages, purge_tracker_events
@@ -172,3 +174,17 @@ def test_billbot_retention_dry_run_counts_and_deletes_nothing(sqlite_url, monkey
     assert main(["retention", "--days", "0"]) == 2
     assert "--days must be at least 1" in capsys.readouterr().err
     engine.dispose()
+
+
+def test_expired_limit_counters_are_forgotten_and_live_ones_kept(db_url, engine):
+    with Session(engine) as s, s.begin():
+        throttle.hit(s, "web_messages_session:old", Limit.minutes(20, 1, 1), NOW - timedelta(days=8))
+        for _ in range(5):
+            throttle.hit(s, "verify_account:A1", Limit.minutes(5, 1440, 60 * 24 * 30),
+                         NOW - timedelta(days=8))
+        throttle.hit(s, "web_messages_session:new", Limit.minutes(20, 1, 1), NOW)
+    result = purge(db_url, "", NOW, days=90)
+    assert result.throttles == 1 and "1 expired limit counter(s)" in result.summary()
+    with Session(engine) as s:
+        assert throttle.locked_until(s, "verify_account:A1", NOW) is not None
+        assert throttle.hit(s, "web_messages_session:new", Limit.minutes(20, 1, 1), NOW).count == 2

@@ -90,6 +90,26 @@ def test_not_an_update_is_a_400(settings):
         assert gw.messages() == []
 
 
+@pytest.mark.parametrize("body", [
+    "a string", 7, None, [], {"update_id": "1"},
+    {"update_id": 1, "message": {"message_id": 1, "date": 0, "text": "hi",
+                                 "chat": {"id": {}, "type": "private"}}},
+    {"update_id": 2, "message": {"message_id": 1, "date": 0, "text": ["hi"],
+                                 "chat": {"id": 5, "type": "private"}}},
+    {"update_id": 3, "message": "hi"},
+    {"update_id": 4, "message": {"message_id": 1, "date": 10**20, "text": "hi",
+                                 "chat": {"id": 5, "type": "private"}}},  # past time_t
+    {"update_id": 5, "message": {"message_id": 1, "date": 10**15, "text": "hi",
+                                 "chat": {"id": 5, "type": "private"}}},  # EOVERFLOW
+])
+def test_json_that_is_no_readable_update_is_a_400_and_nothing_queued(settings, rasa, body):
+    with Gateway(settings) as gw:
+        assert post_update(gw, body).status_code == 400
+        gw.idle()
+        assert gw.messages() == []
+    assert rasa.received == []
+
+
 def test_retry_after_is_obeyed(settings, telegram_api, rasa):
     telegram_api.fail_next("sendMessage", status=429, retry_after=1)
     with Gateway(settings) as gw:

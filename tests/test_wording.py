@@ -34,7 +34,6 @@ PATIENT_FACING = [
     "bot/reminders/policy.py",
     "bot/reminders/run.py",
     "bot/reminders/outbox.py",
-    "bot/outbound",
     "bot/channels",
     "bot/console/delivery.py",
     "bot/optout.py",

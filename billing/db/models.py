@@ -1,6 +1,6 @@
 """Tables shared by every feature: patients, coverages, the ledger, verification state, the
-audit log, and the clinic's own price list and payer contracts. Each feature's own tables live
-in its folder (billing/disputes, billing/escalations, billing/insurance_changes,
+attempt counters (throttles), the audit log, and the clinic's price list and payer contracts.
+Each feature's own tables live in its folder (billing/disputes, billing/escalations, billing/insurance_changes,
 billing/payment_plans, billing/refunds); bot/all_models.py imports them all."""
 from __future__ import annotations
 
@@ -104,6 +104,21 @@ class Verification(Base):
     last_seen_at: Mapped[datetime | None]
     failures: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
+
+
+class Throttle(Base):
+    """Attempts counted under one key across every gateway worker and Rasa instance: failed
+    verifications per account or client address, console login failures per username or
+    address, web chat messages per session or address (billing/throttle.py). A key names a
+    kind and an id ('verify_account:A1000', 'login_user:alice'), never patient data."""
+
+    __tablename__ = "throttles"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), unique=True)
+    count: Mapped[int] = mapped_column(default=0)
+    window_started_at: Mapped[datetime]
+    locked_at: Mapped[datetime | None]
+    locked_until: Mapped[datetime | None] = mapped_column(index=True)
 
 
 class AuditLog(Base):

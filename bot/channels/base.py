@@ -35,6 +35,7 @@ class InboundMessage:
     channel_user: str  # E.164 phone, Telegram chat id, web session id
     text: str
     external_id: str | None = None  # MessageSid, update_id; None for web
+    client_ref: str | None = None  # web: the client's hashed address (bot/client_address.py)
 
     @property
     def sender_key(self) -> str:

@@ -33,7 +33,7 @@ POLL_TIMEOUT_S = 20
 
 
 class BadTelegramUpdate(BadChannelRequest):
-    """A body that is not a Telegram update."""
+    """A webhook body that is not a Telegram update we can read (HTTP 400)."""
 
 
 def secret_ok(settings: Settings, header: str | None) -> bool:
@@ -50,8 +50,30 @@ def inbound_from_update(update: Update) -> InboundMessage | None:
     msg = update.message
     if msg is None or msg.chat is None or msg.chat.type != "private":
         return None
-    return InboundMessage(channel="telegram", channel_user=str(msg.chat.id),
-                          text=msg.text or "", external_id=str(update.update_id))
+    chat_id, update_id, text = msg.chat.id, update.update_id, msg.text
+    if not _is_int(chat_id) or not _is_int(update_id) or not isinstance(text, str | None):
+        raise BadTelegramUpdate("chat.id and update_id must be integers, text a string")
+    return InboundMessage(channel="telegram", channel_user=str(chat_id),
+                          text=text or "", external_id=str(update_id))
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def parse_update(body: object) -> Update:
+    """A Telegram update from the webhook's JSON; BadTelegramUpdate for anything else (the
+    library's de_json trusts its input's shape and fails in many ways on other JSON)."""
+    if not isinstance(body, dict) or not _is_int(body.get("update_id")):
+        raise BadTelegramUpdate("not a Telegram update")
+    try:
+        update = Update.de_json(body, None)
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError, OSError,
+            TelegramError):  # OverflowError, OSError: timestamps past what time_t holds
+        raise BadTelegramUpdate("not a Telegram update") from None
+    if update is None:
+        raise BadTelegramUpdate("not a Telegram update")
+    return update
 
 
 async def accept_update(pipeline, update: Update) -> bool:
@@ -83,7 +105,10 @@ async def poll(bot, pipeline, stop: asyncio.Event) -> None:
             await asyncio.sleep(5)
             continue
         for update in updates:
-            await accept_update(pipeline, update)
+            try:
+                await accept_update(pipeline, update)
+            except BadTelegramUpdate:
+                log.warning("telegram update skipped: unreadable")
             offset = update.update_id + 1
 
 
@@ -129,13 +154,7 @@ class TelegramChannel(Channel):
     def parse(self, body: object) -> InboundMessage | None:
         """The message in a webhook body; None for updates without one (see
         inbound_from_update); BadTelegramUpdate when the body is no update at all."""
-        try:
-            update = Update.de_json(body, None)
-        except (ValueError, TypeError, KeyError) as exc:
-            raise BadTelegramUpdate("not a Telegram update") from exc
-        if update is None:
-            raise BadTelegramUpdate("not a Telegram update")
-        return inbound_from_update(update)
+        return inbound_from_update(parse_update(body))
 
     def split(self, text: str) -> list[str]:
         return split_for_telegram(text)

@@ -1,4 +1,6 @@
 """billbot user add USERNAME --role representative|supervisor: create a console user.
+billbot user unlock USERNAME: lift a login lock after failed passwords (as the console's
+Locks page does for supervisors; the one way back when every supervisor is locked out).
 
 The password is read from a prompt (typed twice) or, with --password-stdin, from the first
 line of standard input; it is never taken from the command line, where `ps` would show it."""
@@ -9,7 +11,9 @@ import sys
 
 from sqlalchemy.orm import Session
 
+from billing.core.clock import Clock
 from billing.db.engine import make_engine
+from bot.console import login_limits
 from bot.console.auth import UserError, create_user
 from bot.console.console_models import ROLES
 from clinic.settings import load_settings
@@ -24,6 +28,9 @@ def register(sub) -> None:
     add.add_argument("--password-stdin", action="store_true",
                      help="read the password from the first line of standard input")
     add.set_defaults(func=_add)
+    unlock = usub.add_parser("unlock", help="lift a console user's login lock")
+    unlock.add_argument("username")
+    unlock.set_defaults(func=_unlock)
 
 
 def _read_password(from_stdin: bool) -> str | None:
@@ -51,4 +58,16 @@ def _add(args) -> int:
     finally:
         engine.dispose()
     print(f"created {role} {name}")
+    return 0
+
+
+def _unlock(args) -> int:
+    engine = make_engine(load_settings().database_url)
+    try:
+        with Session(engine) as session, session.begin():
+            key = login_limits.USER + args.username.strip().lower()
+            lifted = login_limits.unlock(session, key, actor="cli", now=Clock().now())
+    finally:
+        engine.dispose()
+    print(f"unlocked {args.username}" if lifted else f"{args.username} was not locked")
     return 0

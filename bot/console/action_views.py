@@ -6,14 +6,14 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from billing import audit
 from billing.core.money import MoneyError, parse_amount
 from bot.console import actions, delivery, queue
 from bot.console.auth import Identity
-from bot.console.web import PREFIX, CheckedForm, Ctx, Db, Who, pipeline_of
+from bot.console.web import PREFIX, CheckedForm, Ctx, Db, RowId, Who, pipeline_of
 
 router = APIRouter(prefix=PREFIX)
 
@@ -36,11 +36,14 @@ def _refused(request, ctx, s, who, escalation_id, message):
     from bot.console.views import conversation_page
 
     s.rollback()
-    return conversation_page(request, ctx, s, who, escalation_id, error=message, status=400)
+    try:
+        return conversation_page(request, ctx, s, who, escalation_id, error=message, status=400)
+    except queue.QueueError:  # no such conversation at all
+        return HTMLResponse("No such conversation.", status_code=404)
 
 
 @router.post("/escalations/{escalation_id}/take")
-def take(request: Request, escalation_id: int, form: CheckedForm,
+def take(request: Request, escalation_id: RowId, form: CheckedForm,
          who: Who, s: Db):
     try:
         esc = queue.take(s, escalation_id, who.username)
@@ -60,7 +63,7 @@ def _held(s: Session, escalation_id: int, who: Identity):
 
 
 @router.post("/escalations/{escalation_id}/reply")
-def reply(request: Request, escalation_id: int, form: CheckedForm,
+def reply(request: Request, escalation_id: RowId, form: CheckedForm,
           who: Who, ctx: Ctx,
           s: Db):
     try:
@@ -74,7 +77,7 @@ def reply(request: Request, escalation_id: int, form: CheckedForm,
 
 
 @router.post("/escalations/{escalation_id}/note")
-def note(request: Request, escalation_id: int, form: CheckedForm,
+def note(request: Request, escalation_id: RowId, form: CheckedForm,
          who: Who, ctx: Ctx,
          s: Db):
     try:
@@ -88,7 +91,7 @@ def note(request: Request, escalation_id: int, form: CheckedForm,
 
 
 @router.post("/escalations/{escalation_id}/return")
-def return_to_bot(request: Request, escalation_id: int, form: CheckedForm,
+def return_to_bot(request: Request, escalation_id: RowId, form: CheckedForm,
                   who: Who,
                   ctx: Ctx, s: Db):
     try:
@@ -120,7 +123,7 @@ def _account_action(request, escalation_id, who, ctx, s, done, work):
 
 
 @router.post("/escalations/{escalation_id}/refunds/{refund_id}")
-def decide_refund(request: Request, escalation_id: int, refund_id: str,
+def decide_refund(request: Request, escalation_id: RowId, refund_id: str,
                   form: CheckedForm, who: Who,
                   ctx: Ctx, s: Db):
     decision = form.get("decision")
@@ -135,7 +138,7 @@ def decide_refund(request: Request, escalation_id: int, refund_id: str,
 
 
 @router.post("/escalations/{escalation_id}/insurance/{change_id}")
-def decide_insurance(request: Request, escalation_id: int, change_id: int,
+def decide_insurance(request: Request, escalation_id: RowId, change_id: RowId,
                      form: CheckedForm, who: Who,
                      ctx: Ctx, s: Db):
     decision = form.get("decision")
@@ -150,7 +153,7 @@ def decide_insurance(request: Request, escalation_id: int, change_id: int,
 
 
 @router.post("/escalations/{escalation_id}/disputes/{reference}")
-def resolve_dispute(request: Request, escalation_id: int, reference: str,
+def resolve_dispute(request: Request, escalation_id: RowId, reference: str,
                     form: CheckedForm, who: Who,
                     ctx: Ctx, s: Db):
     def work(esc):
@@ -163,7 +166,7 @@ def resolve_dispute(request: Request, escalation_id: int, reference: str,
 
 
 @router.post("/escalations/{escalation_id}/plan")
-def create_plan(request: Request, escalation_id: int, form: CheckedForm,
+def create_plan(request: Request, escalation_id: RowId, form: CheckedForm,
                 who: Who, ctx: Ctx,
                 s: Db):
     def work(esc):

@@ -2,6 +2,8 @@
 supervisor dashboard. Forms post to the routes in bot/console/action_views.py."""
 from __future__ import annotations
 
+import logging
+import math
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Form, Request
@@ -16,7 +18,17 @@ from billing.core.clock import Clock
 from billing.core.promises import PromisePolicy
 from billing.escalations.enums import EscalationStatus
 from billing.findings import worklist
-from bot.console import action_views, dashboard, live, queue, summary, transcript
+from bot.client_address import request_ref
+from bot.console import (
+    action_views,
+    dashboard,
+    live,
+    lock_views,
+    login_limits,
+    queue,
+    summary,
+    transcript,
+)
 from bot.console.auth import Identity, InvalidLogin, csrf_ok, log_in, log_out
 from bot.console.web import (
     HERE,
@@ -27,14 +39,17 @@ from bot.console.web import (
     Ctx,
     Db,
     LoginRequired,
+    RowId,
     SupervisorOnly,
     Who,
     login_redirect_url,
     new_login_csrf,
     safe_next,
 )
+from bot.security_headers import install_security_headers
 from clinic.office_hours import is_open, next_opening, when_text
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix=PREFIX)
 QUEUE_ERRORS = {
     "taken": "Another representative took that conversation first.",
@@ -49,6 +64,8 @@ def install(app: FastAPI, settings, engine, clock: Clock | None = None) -> None:
     app.include_router(router)
     app.include_router(action_views.router)
     app.include_router(live.router)
+    app.include_router(lock_views.router)
+    install_security_headers(app)
 
     @app.exception_handler(LoginRequired)
     async def _to_login(request: Request, exc: LoginRequired):
@@ -64,6 +81,16 @@ def _login_page(request: Request, ctx: ConsoleContext, next_path: str, error: st
         LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=ctx.secure_cookies,
         path=PREFIX,
     )
+    return response
+
+
+def _throttled(request: Request, ctx: ConsoleContext, next_path: str, until):
+    minutes = max(1, math.ceil((until - ctx.now()).total_seconds() / 60))
+    response = _login_page(
+        request, ctx, safe_next(next_path),
+        f"Too many failed logins. Try again in {minutes} minute{'s' if minutes != 1 else ''}, "
+        "or ask a supervisor to unlock your login.", 429)
+    response.headers["Retry-After"] = str(minutes * 60)
     return response
 
 
@@ -86,10 +113,22 @@ def login(
     # cookie set with the form (double submit), which another site can neither read nor set.
     if not csrf_ok(request.cookies.get(LOGIN_CSRF_COOKIE), csrf_token):
         return HTMLResponse("The form's CSRF token is missing or wrong.", status_code=403)
+    address = request_ref(ctx.settings, request)
     try:
         with s.begin():
+            login_limits.check(s, username, address, ctx.now())
             token = log_in(s, username, password, ctx.now())
+            login_limits.succeeded(s, username)
+    except login_limits.LoginThrottled as exc:
+        return _throttled(request, ctx, next, exc.until)
     except InvalidLogin:
+        with s.begin():
+            locked = login_limits.count_failure(s, username, address,
+                                                login_limits.LoginLimits.from_settings(ctx.settings),
+                                                ctx.now())
+        log.info("console login failed", extra={"user_ref": login_limits.user_ref(username)})
+        if locked is not None:
+            return _throttled(request, ctx, next, locked)
         return _login_page(request, ctx, safe_next(next), "Wrong username or password.", 401)
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(
@@ -151,7 +190,7 @@ def conversation_page(request: Request, ctx: ConsoleContext, s: Session, who: Id
 
 
 @router.get("/escalations/{escalation_id}", response_class=HTMLResponse)
-def conversation(request: Request, escalation_id: int, who: Who, ctx: Ctx, s: Db,
+def conversation(request: Request, escalation_id: RowId, who: Who, ctx: Ctx, s: Db,
                  done: str = ""):
     try:
         return conversation_page(request, ctx, s, who, escalation_id, done=done)
@@ -160,7 +199,7 @@ def conversation(request: Request, escalation_id: int, who: Who, ctx: Ctx, s: Db
 
 
 @router.get("/escalations/{escalation_id}/transcript.fragment", response_class=HTMLResponse)
-def transcript_fragment(request: Request, escalation_id: int,
+def transcript_fragment(request: Request, escalation_id: RowId,
                         who: Who,
                         ctx: Ctx, s: Db):
     try:
@@ -181,7 +220,7 @@ def worklist_page(request: Request, who: Who, ctx: Ctx, s: Db):
 
 
 @router.get("/accounts/{patient_id}", response_class=HTMLResponse)
-def account_page(request: Request, patient_id: int, who: Who, ctx: Ctx, s: Db):
+def account_page(request: Request, patient_id: RowId, who: Who, ctx: Ctx, s: Db):
     try:
         account = summary.account_summary(s, patient_id, ctx.today(),
                                           PromisePolicy.from_settings(ctx.settings))

@@ -11,6 +11,7 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Request
+from fastapi import Path as PathParam
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -122,6 +123,9 @@ def safe_next(value: str | None) -> str:
     return PREFIX + "/"
 
 
+# A row id in a URL: larger numbers are refused (422) before they reach the database, whose
+# integers stop at 2**63 - 1.
+RowId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
 Ctx = Annotated[ConsoleContext, Depends(get_ctx)]
 Db = Annotated[Session, Depends(db)]
 Who = Annotated[Identity, Depends(current_identity)]

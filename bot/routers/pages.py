@@ -16,5 +16,3 @@ templates.env.globals["t"] = wording.html  # the patient pages' words (clinic.wo
 
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
             "X-Robots-Tag": "noindex"}
-PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
-            "connect-src 'self'; frame-ancestors 'self'")

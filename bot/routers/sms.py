@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from starlette.datastructures import FormData
 
 from billing.core.sender_key import SenderKey
+from bot import gateway_openapi as spec
 from bot import message_store as store
 from bot.channels.sms import EMPTY_TWIML, OPTED_OUT_BY_CARRIER, BadSmsRequest
 from bot.routers.deps import ClockDep, PipelineDep, SmsDep
@@ -26,7 +27,7 @@ async def signed_form(request: Request, sms: SmsDep,
 SignedForm = Annotated[FormData, Depends(signed_form)]
 
 
-@router.post("/sms")
+@router.post("/sms", openapi_extra=spec.TWILIO_SMS)
 async def twilio_sms(form: SignedForm, sms: SmsDep, pipeline: PipelineDep) -> Response:
     """An inbound text: the row is committed before Twilio gets its 200."""
     inbound = sms.parse(form)
@@ -35,7 +36,7 @@ async def twilio_sms(form: SignedForm, sms: SmsDep, pipeline: PipelineDep) -> Re
     return Response(EMPTY_TWIML, media_type="application/xml")
 
 
-@router.post("/status")
+@router.post("/status", openapi_extra=spec.TWILIO_STATUS)
 async def twilio_status(form: SignedForm, sms: SmsDep, pipeline: PipelineDep,
                         clock: ClockDep) -> Response:
     """A delivery status; error 21610 means the number opted out with the carrier."""

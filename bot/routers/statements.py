@@ -10,7 +10,7 @@ from billing.core.balances import compute_balance
 from billing.core.explanation import explain
 from bot.routers.deps import ClockDep, PipelineDep, SettingsDep
 from bot.routers.errors import StatementNotFound
-from bot.routers.pages import NO_STORE, PAGE_CSP, templates
+from bot.routers.pages import NO_STORE, templates
 from clinic.statement_links import read_token
 
 router = APIRouter(tags=["statements"])
@@ -37,5 +37,4 @@ async def statement_page(request: Request, token: str, settings: SettingsDep,
          "generated": clock.now().strftime("%Y-%m-%d %H:%M UTC")},
         headers=NO_STORE,
     )
-    resp.headers["Content-Security-Policy"] = PAGE_CSP
     return resp

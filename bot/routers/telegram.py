@@ -6,13 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Request
 
+from bot import gateway_openapi as spec
 from bot.channels.telegram import BadTelegramUpdate
 from bot.routers.deps import PipelineDep, TelegramDep
 
 router = APIRouter(prefix="/webhooks", tags=["telegram"])
 
 
-@router.post("/telegram")
+@router.post("/telegram", openapi_extra=spec.TELEGRAM)
 async def telegram_webhook(
     request: Request, telegram: TelegramDep, pipeline: PipelineDep,
     x_telegram_bot_api_secret_token: Annotated[str | None, Header()] = None,

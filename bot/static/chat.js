@@ -93,6 +93,10 @@
     }).then(function (resp) {
       return resp.json().then(function (body) { return { ok: resp.ok, body: body }; });
     }).then(function (r) {
+      if (!r.ok && Array.isArray(r.body)) { // over a limit (429): the assistant's own words
+        r.body.forEach(function (m) { add("error", m.text); });
+        return;
+      }
       if (!r.ok) { add("error", r.body.error || WORDS.error); return; }
       r.body.forEach(addReply);
     }).catch(function () {

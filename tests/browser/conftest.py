@@ -62,14 +62,14 @@ def serve(app, port: int):
 def start_gateway(sqlite_url):
     started = []
 
-    def start(rasa_url: str = "http://127.0.0.1:9") -> Gateway:
+    def start(rasa_url: str = "http://127.0.0.1:9", **overrides) -> Gateway:
         twilio = TwilioDouble(ACCOUNT_SID, AUTH_TOKEN)
         port = free_port()
         settings = Settings(
             database_url=sqlite_url, public_base_url=f"http://127.0.0.1:{port}",
             twilio_account_sid=ACCOUNT_SID, twilio_auth_token=AUTH_TOKEN,
             twilio_from_number="+15550009999", twilio_api_base_url=twilio.url,
-            rasa_url=rasa_url, session_secret="browser-" + uuid.uuid4().hex,
+            rasa_url=rasa_url, session_secret="browser-" + uuid.uuid4().hex, **overrides,
         )
         app = create_app(settings, sweep_interval_s=1.0)  # the console included
         server, thread = serve(app, port)
@@ -97,6 +97,7 @@ def browser(tmp_path):
                  "--disable-sync", "--disable-dev-shm-usage", "--window-size=1400,1000",
                  f"--user-data-dir={tmp_path / 'chromium-profile'}"):
         options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})  # CSP reports, for tests
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
     yield driver

@@ -1,6 +1,6 @@
 """A patient in headless Chromium on the web chat page: the assistant's reply shows once, and a
 representative's reply sent later (Pipeline.deliver, as the console sends it) appears on the
-page by itself, once."""
+page by itself, once; over the message limit the page shows the assistant's plain reply."""
 from __future__ import annotations
 
 import asyncio
@@ -41,3 +41,16 @@ def test_a_representatives_reply_appears_in_the_web_chat_once(start_gateway, bro
     time.sleep(7)  # two more polls: nothing is shown twice
     assert bubbles(browser, "bot") == [unavailable, REP_REPLY]
     assert bubbles(browser, "me") == ["Can someone call me about my bill?"]
+
+
+def test_over_the_message_limit_the_page_shows_the_plain_reply(start_gateway, browser):
+    gw = start_gateway(web_messages_per_minute_session=1)
+    browser.get(gw.url + "/chat")
+    for text in ("hello", "hello again"):
+        browser.find_element(By.ID, "message").send_keys(text)
+        browser.find_element(By.CSS_SELECTOR, "#composer button").click()
+        wait_for(lambda: not browser.find_element(By.CSS_SELECTOR, "#composer button")
+                 .get_attribute("disabled"), what="the reply")
+    [refused] = wait_for(lambda: bubbles(browser, "error"), what="the limit's reply")
+    assert refused.startswith("You're sending messages faster than I can answer.")
+    assert gw.settings.clinic_phone in refused

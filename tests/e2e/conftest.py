@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from billing.core.sender_key import sender_key
 from billing.db.engine import make_engine
 from billing.db.migrate import upgrade
-from billing.db.models import Verification
+from billing.db.models import Throttle, Verification
 from bot.processes import free_port, start_action_server, start_rasa
 from clinic.settings import ROOT
 from tests.e2e.clinic import SENDERS, load_clinic
@@ -96,9 +96,11 @@ def assistant(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def fresh_conversations(assistant):
-    """Each test starts its phone conversations afresh: no verification, no slots."""
+    """Each test starts its phone conversations afresh: no verification, no slots, and no
+    failures counted against any account."""
     with assistant.db() as session:
         session.execute(delete(Verification))
+        session.execute(delete(Throttle))
         session.commit()
     for sender in SENDERS:
         assistant.client.post(assistant.url, json={"sender": sender, "message": "/restart"},
