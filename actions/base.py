@@ -43,6 +43,7 @@ REGISTRY: dict[str, type[BillbotAction]] = {}
 
 @lru_cache(maxsize=1)
 def settings() -> Settings:
+    """Clinic settings loaded from the environment (clinic.settings.load_settings)."""
     return load_settings()
 
 

@@ -12,6 +12,8 @@ STOP_WORDS = {"stop", "cancel", "quit", "nevermind", "never mind", "forget it", 
 
 
 def wants_to_stop(turn: Turn) -> bool:
+    """True when the whole message is a stop phrase such as "stop", "cancel" or "never mind" (case
+    and a trailing "." or "!" ignored)."""
     return turn.text.strip().lower().strip(".!") in STOP_WORDS
 
 

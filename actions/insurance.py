@@ -27,6 +27,7 @@ FORM_SLOTS = ("new_payer", "new_member_id")
 
 @lru_cache(maxsize=2)
 def prices(path: str):
+    """Chargemaster (the clinic's list price per service) read from the file at path."""
     return load_chargemaster(path)
 
 

@@ -52,6 +52,7 @@ def income_period(text: str) -> str | None:
 
 
 def monthly_from_annual(cents: Cents) -> Cents:
+    """An annual amount in cents divided by 12, rounded half-up to whole cents."""
     return int((Decimal(cents) / 12).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 

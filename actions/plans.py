@@ -33,10 +33,13 @@ def plan_policy(s) -> PlanPolicy:
 
 
 def policy(turn: Turn) -> PlanPolicy:
+    """Payment-plan rules from the PLAN_* settings: income share, least payment, most months."""
     return plan_policy(turn.settings)
 
 
 def offer_for(turn: Turn, account: AccountSnapshot, monthly_income: int) -> PlanOffer:
+    """Plan options for what the account owes now, given the patient's monthly income; first payment
+    one month from today."""
     due_now = compute_balance(account.items).due_now
     return plan_options(due_now, monthly_income, add_months(turn.now.date(), 1), policy(turn))
 
@@ -119,6 +122,8 @@ class ValidatePlanForm(BillbotAction):
 
 
 def assistance_messages(turn: Turn, household: int, annual_income: int) -> list[str]:
+    """Replies telling the patient which financial-assistance tier their household size and annual
+    income fall in, plus how to apply."""
     table = load_poverty_table(turn.settings.poverty_table_path)
     result = screen(household, annual_income, table, AssistancePolicy())
     return t.assistance_result(result.household_size, result.annual_income,

@@ -49,6 +49,7 @@ def _ask(stage: str) -> str:
 
 
 def limits(settings: Settings) -> Limits:
+    """Failures allowed before a lockout, and lock times, per account and per client address."""
     return Limits(
         account=Limit.minutes(settings.verification_account_max_failures,
                               settings.verification_account_window_minutes,

@@ -77,6 +77,7 @@ class AccountSnapshot:
 
 
 def line_item(e: LedgerEntry) -> LineItem:
+    """The ledger row as a core LineItem, the plain value the balance code works on."""
     return LineItem(
         entry_id=e.entry_id,
         type=EntryType(e.type),
@@ -94,6 +95,7 @@ def line_item(e: LedgerEntry) -> LineItem:
 
 
 def coverage_terms(c: Coverage) -> CoverageTerms:
+    """The coverage row as core CoverageTerms (amounts in cents, coinsurance as Decimal)."""
     return CoverageTerms(
         payer=c.payer,
         member_id=c.member_id,
@@ -110,6 +112,7 @@ def coverage_terms(c: Coverage) -> CoverageTerms:
 
 
 def refund_record(r: Refund) -> RefundRecord:
+    """The refund row as a core RefundRecord with a typed status."""
     return RefundRecord(
         refund_id=r.refund_id,
         amount=r.amount_cents,
@@ -121,6 +124,7 @@ def refund_record(r: Refund) -> RefundRecord:
 
 
 def load_items(session: Session, patient_id: int) -> tuple[LineItem, ...]:
+    """All ledger entries of the patient as LineItems, oldest posting first."""
     rows = session.scalars(
         select(LedgerEntry)
         .where(LedgerEntry.patient_id == patient_id)
@@ -189,6 +193,7 @@ def load_snapshot(session: Session, patient_id: int) -> AccountSnapshot:
 
 
 def find_by_account_number(session: Session, account_number: str) -> Patient | None:
+    """The patient with this account number (trimmed, upper-cased), or None."""
     return session.scalars(
         select(Patient).where(Patient.account_number == account_number.strip().upper())
     ).first()
@@ -202,6 +207,7 @@ def find_by_phone(session: Session, e164: str) -> list[Patient]:
 
 
 def find_by_telegram_chat(session: Session, chat_id: int) -> list[Patient]:
+    """Patients linked to this Telegram chat (a family may share one), by account number."""
     return list(
         session.scalars(
             select(Patient)

@@ -121,6 +121,7 @@ def _read_lines(path: Path) -> Iterator[str]:
 
 
 def source_from_text(name: str, text: str) -> Source:
+    """An import Source for text given as a string; the kind comes from the file name."""
     kind = kind_of(name)
     if kind is None:
         raise ValueError(f"not an import file name: {name}")

@@ -22,6 +22,7 @@ def load_clinic_chargemaster(session: Session) -> dict[str, PriceEntry]:
 
 
 def load_fee_schedule(session: Session) -> FeeSchedule:
+    """All contracted payer rates in the database as a FeeSchedule, by payer, CPT code, date."""
     rows = session.scalars(
         select(FeeScheduleRate).order_by(
             FeeScheduleRate.payer, FeeScheduleRate.cpt_code, FeeScheduleRate.effective_date)

@@ -21,6 +21,7 @@ def new_reference(session: Session, prefix: str, column) -> str:
 
 
 def as_utc(moment: datetime) -> datetime:
+    """The same moment in UTC; naive datetimes raise ValueError instead of being guessed."""
     if moment.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     return moment.astimezone(UTC)

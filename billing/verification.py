@@ -108,6 +108,8 @@ def current_verified_patient(
 
 
 def record_success(session: Session, sender_key: str, patient_id: int, now: datetime) -> None:
+    """Marks this sender verified as the patient and clears its failures; raises VerificationLocked
+    if still locked."""
     row = _row(session, sender_key, create=True)
     if row.locked_until is not None and row.locked_until > _utc(now):
         raise VerificationLocked(row.locked_until)
@@ -156,6 +158,7 @@ def patients_on_channel(session: Session, identity: ChannelIdentity) -> list[Pat
 
 
 def with_birth_date(candidates: list[Patient], dob: date) -> list[Patient]:
+    """Only the candidates whose date of birth is dob; empty when none matches."""
     return [p for p in candidates if p.date_of_birth == dob]
 
 

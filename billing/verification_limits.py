@@ -40,14 +40,17 @@ class FailureCounted:
 
 
 def normalise(account_number: str) -> str:
+    """Account number without dashes or outer spaces, upper-cased, so "ab-12" matches "AB12"."""
     return account_number.replace("-", "").strip().upper()
 
 
 def account_key(account_number: str) -> str:
+    """Throttle key that counts failed verifications against one account number."""
     return ACCOUNT + normalise(account_number)
 
 
 def address_key(client_ref: str) -> str:
+    """Throttle key that counts failed verifications from one client address."""
     return ADDRESS + client_ref
 
 
@@ -58,6 +61,7 @@ def account_locked(session: Session, account_numbers: Iterable[str], now: dateti
 
 
 def address_locked(session: Session, client_ref: str | None, now: datetime) -> bool:
+    """True when this client address is locked out of verification now; False without an address."""
     return bool(client_ref) and throttle.locked_until(
         session, address_key(client_ref), now) is not None
 

@@ -46,6 +46,7 @@ def _time(h: str, m: str, raw: str) -> time:
 
 
 def parse_office_hours(text: str) -> tuple[Window, ...]:
+    """Opening windows from text like "Mon-Fri 08:00-17:00; Sat 09:00-12:00", in week order."""
     windows: list[Window] = []
     for raw in re.split(r"[;,]", text or ""):
         group = raw.strip().lower()
@@ -71,6 +72,7 @@ def _at(day: date, t: time, tz: ZoneInfo) -> datetime:
 
 
 def is_open(settings, now: datetime) -> bool:
+    """True when the billing office is open at `now`, in the clinic's time zone."""
     return next_opening(settings, now) == now.astimezone(ZoneInfo(settings.clinic_timezone))
 
 

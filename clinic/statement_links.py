@@ -31,6 +31,7 @@ def _sign(secret: str, payload: str) -> str:
 
 
 def make_token(settings: Settings, patient_id: int, now: datetime) -> str:
+    """A signed token for the patient's statement link that expires after the configured TTL."""
     if not settings.session_secret:
         raise StatementLinksDisabled("SESSION_SECRET is not set")
     expires = int((now + timedelta(minutes=settings.statement_link_ttl_minutes)).timestamp())

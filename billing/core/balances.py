@@ -92,6 +92,7 @@ class Balance:
 
 
 def account_total(items: Iterable[LineItem]) -> Cents:
+    """Net of all items in cents: charges and refunds add, payments and adjustments subtract."""
     return cents(sum(SIGN[i.type] * i.amount for i in items))
 
 

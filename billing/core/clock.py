@@ -25,4 +25,5 @@ class FixedClock(Clock):
 
 
 def utcnow() -> datetime:
+    """The current time as a timezone-aware UTC datetime."""
     return datetime.now(UTC)

@@ -77,6 +77,7 @@ def percent_of(cents: Cents, percent: Decimal) -> Cents:
 
 
 def to_decimal(cents: Cents) -> Decimal:
+    """Cents as a dollar Decimal with two places, e.g. 1050 -> Decimal("10.50")."""
     return (Decimal(cents) / 100).quantize(Decimal("0.01"))
 
 

@@ -45,6 +45,7 @@ class OpenCase:
 
 
 def add_business_days(start: date, days: int) -> date:
+    """The date `days` working days (Mon-Fri) after start; holidays are not skipped."""
     current = start
     while days > 0:
         current += timedelta(days=1)
@@ -63,6 +64,7 @@ def expected_refund_date(refund: RefundRecord, business_days: int) -> date | Non
 
 
 def refund_is_late(refund: RefundRecord, business_days: int, today: date) -> bool:
+    """True when the refund is still open and its promised date is before today."""
     expected = expected_refund_date(refund, business_days)
     return refund.status in OPEN_REFUND and expected is not None and expected < today
 
@@ -77,11 +79,13 @@ def claim_submitted_on(balance: Balance, claim_id: str) -> date | None:
 
 
 def expected_claim_decision(balance: Balance, claim_id: str, days: int) -> date | None:
+    """Date the insurer should decide the claim: `days` after submission (None if unsubmitted)."""
     submitted = claim_submitted_on(balance, claim_id)
     return submitted + timedelta(days=days) if submitted else None
 
 
 def expected_dispute_answer(case: OpenCase, days: int) -> date:
+    """Date we promised to answer the dispute: `days` after it was opened."""
     return case.opened_on + timedelta(days=days)
 
 

@@ -12,6 +12,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def make_engine(url: str) -> Engine:
+    """A SQLAlchemy engine for url; psycopg for PostgreSQL, and for SQLite it creates the folder and
+    turns on foreign keys and WAL."""
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
     if url.startswith("sqlite"):
@@ -34,8 +36,10 @@ def make_engine(url: str) -> Engine:
 
 @lru_cache(maxsize=4)
 def engine_for(url: str) -> Engine:
+    """The engine for this database URL (same as make_engine)."""
     return make_engine(url)
 
 
 def session_factory(engine: Engine) -> sessionmaker:
+    """A session maker whose objects stay readable after commit (expire_on_commit=False)."""
     return sessionmaker(engine, expire_on_commit=False)

@@ -10,6 +10,7 @@ from billing.db.engine import ROOT
 
 
 def alembic_config(url: str) -> Config:
+    """Alembic configuration for url using the project's alembic.ini and migrations folder."""
     cfg = Config(str(ROOT / "alembic.ini"))
     cfg.set_main_option("script_location", str(Path(ROOT) / "migrations"))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -17,4 +18,5 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "heads") -> None:
+    """Runs the Alembic migrations on the database at url up to revision (all heads by default)."""
     command.upgrade(alembic_config(url), revision)

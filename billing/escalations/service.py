@@ -81,6 +81,7 @@ def escalate(
 
 
 def get(*, session: Session, escalation_id: int) -> Escalation:
+    """The escalation with this id; raises QueueError when there is none."""
     esc = session.get(Escalation, escalation_id)
     if esc is None:
         raise QueueError("no such escalation")

@@ -39,10 +39,12 @@ class UnknownMessage(KeyError):
 
 
 def catalogue_path(lang: str) -> Path:
+    """Path of the .po message catalogue for the language lang."""
     return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
 def languages() -> tuple[str, ...]:
+    """Codes of the languages that have a message catalogue, sorted."""
     return tuple(sorted(p.parent.parent.name for p in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po")))
 
 
