@@ -23,6 +23,8 @@ COMMAND_MODULES = [
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """Build the `billbot` argument parser; each module
+    in COMMAND_MODULES adds its own subcommands."""
     parser = argparse.ArgumentParser(prog="billbot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMAND_MODULES:
@@ -31,6 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one billbot command and return its exit code;
+    a bad setting prints one line and returns 2."""
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)

@@ -23,6 +23,8 @@ class BadTrustedProxies(ValueError):
 
 @lru_cache(maxsize=8)
 def trusted_networks(spec: str) -> tuple[Network, ...]:
+    """Parse TRUSTED_PROXIES (comma-separated IPs or CIDR ranges)
+    into networks; raise BadTrustedProxies on a bad entry."""
     out = []
     for part in (p.strip() for p in spec.split(",")):
         if not part:
@@ -82,6 +84,8 @@ def client_address(settings: Settings, peer: str | None, forwarded_for: str | No
 
 
 def request_address(settings: Settings, request: Request) -> str:
+    """The client's IP address for this request, believing
+    X-Forwarded-For only from trusted proxies."""
     peer = request.client.host if request.client else None
     return client_address(settings, peer, request.headers.get("x-forwarded-for"))
 
@@ -94,4 +98,6 @@ def client_ref(settings: Settings, address: str) -> str:
 
 
 def request_ref(settings: Settings, request: Request) -> str:
+    """A keyed hash of the request's client address,
+    for throttling and logs without storing the IP."""
     return client_ref(settings, request_address(settings, request))

@@ -568,6 +568,8 @@ def load(session: Session, clinic: DemoClinic, now: datetime) -> DemoLoad:
 
 
 def summary(clinic: DemoClinic, loaded: DemoLoad) -> list[str]:
+    """Lines describing a loaded demo clinic: counts, plans,
+    opt-outs, refunds and the billing errors to try."""
     n = len(clinic.rows["patients"])
     out = [f"Demo clinic: {n} patients, seed {clinic.seed}, as of {clinic.today.isoformat()}"]
     out += [f"  {line}" for line in loaded.report.lines()]

@@ -38,6 +38,7 @@ class NewEscalation:
 
 
 def notice_text(esc: NewEscalation) -> str:
+    """The one-line staff alert for a new escalation: its number, reason and priority."""
     return f"New escalation #{esc.id} ({esc.reason}, priority {esc.priority})"
 
 

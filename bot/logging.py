@@ -36,6 +36,7 @@ def sender_ref(sender_key: str) -> str:
 
 
 def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:
+    """Mask secrets, bot tokens, sender keys, card numbers and phone numbers in a log line."""
     for secret in secrets:
         if secret:
             text = text.replace(secret, "***")
@@ -87,6 +88,7 @@ class JsonFormatter(logging.Formatter):
 
 
 def settings_secrets(settings: Settings) -> tuple[str, ...]:
+    """The secret values in settings (tokens, passwords) that scrub() must mask."""
     return settings.secrets()
 
 

@@ -103,6 +103,7 @@ def claim_next(engine: Engine, sender_key: str, now: datetime) -> PendingMessage
 
 
 def senders_with_pending(engine: Engine, now: datetime) -> list[str]:
+    """Senders with SMS/Telegram messages not yet handled (or stuck processing), oldest first."""
     stale = now - STALE_AFTER
     with Session(engine) as s:
         return list(
@@ -121,6 +122,7 @@ def senders_with_pending(engine: Engine, now: datetime) -> list[str]:
 
 
 def finish_inbound(engine: Engine, message_id: int, status: str, now: datetime) -> None:
+    """Set the final status of an inbound message once the pipeline has handled it."""
     with Session(engine) as s, s.begin():
         s.execute(
             update(Message).where(Message.id == message_id).values(status=status, updated_at=now)
@@ -131,6 +133,7 @@ def add_outbound(
     engine: Engine, *, channel: str, sender_key: str, text: str, status: str,
     reply_to_id: int | None, now: datetime,
 ) -> int:
+    """Store an outgoing message before it is sent and return its id."""
     with Session(engine) as s, s.begin():
         row = Message(
             direction=OUTBOUND, channel=channel, sender_key=sender_key, text=text,
@@ -164,6 +167,7 @@ def outbound_after(engine: Engine, sender_key: str, after_id: int, limit: int = 
 
 
 def record_send_result(engine: Engine, message_id: int, result: SendResult, now: datetime) -> None:
+    """Store the provider's answer for an outgoing message: status, provider id, error code."""
     with Session(engine) as s, s.begin():
         row = s.get(Message, message_id)
         row.status = result.status
@@ -196,6 +200,7 @@ def record_delivery_status(
 
 
 def is_opted_out(engine: Engine, phone: str) -> bool:
+    """True if the phone number has opted out of SMS (e.g. replied STOP)."""
     with Session(engine) as s:
         return bool(
             s.scalars(select(SmsOptOut.opted_out).where(SmsOptOut.phone == phone)).first()
@@ -217,6 +222,7 @@ def record_opt_out(engine: Engine, phone: str, source: str, now: datetime) -> No
 
 
 def record_opt_in(engine: Engine, phone: str, source: str, now: datetime) -> None:
+    """Record that the phone number accepts SMS again and clear the opt-out on its patients."""
     with Session(engine) as s, s.begin():
         row = s.scalars(select(SmsOptOut).where(SmsOptOut.phone == phone)).first()
         if row is None:
@@ -242,6 +248,7 @@ def set_telegram_reminders(engine: Engine, chat_id: str, opted_out: bool, now: d
 
 
 def has_assigned_escalation(engine: Engine, sender_key: str) -> bool:
+    """True when a representative currently holds an escalation for this sender."""
     with Session(engine) as s:
         return (
             s.scalars(

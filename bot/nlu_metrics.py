@@ -82,6 +82,8 @@ def entity_score(predictions: list[Prediction]) -> EntityScore:
 
 
 def nlu_report(predictions: list[Prediction]) -> NluReport:
+    """Score predictions against gold intents: accuracy,
+    per-intent scores, fallbacks, confusions."""
     if not predictions:
         raise ValueError("no examples to evaluate")
     pairs = [(p.gold, p.predicted) for p in predictions]
@@ -103,6 +105,7 @@ def nlu_report(predictions: list[Prediction]) -> NluReport:
 
 
 def format_report(report: NluReport) -> str:
+    """Render an NLU report as plain text: summary figures, then one line per intent."""
     width = max(len("intent"), *(len(s.label) for s in report.per_intent))
     lines = [
         f"intent accuracy  {report.accuracy:.3f}  ({report.correct}/{report.total})",

@@ -55,10 +55,12 @@ class Check:
 
 
 def action_server_url(settings) -> str:
+    """Base URL of the local Rasa action server."""
     return f"http://127.0.0.1:{settings.action_server_port}"
 
 
 def check_database(engine: Engine) -> Check:
+    """Run SELECT 1 and report ok or the error's type, with the time taken."""
     started = time.perf_counter()
     try:
         with engine.connect() as c:
@@ -81,6 +83,7 @@ async def check_http(name: str, url: str, client: httpx.AsyncClient) -> Check:
 
 
 def check_redis(redis_url: str) -> Check:
+    """Ping Redis and report ok or the error's type, with the time taken."""
     import redis
 
     started = time.perf_counter()

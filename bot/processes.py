@@ -60,6 +60,7 @@ class ManagedProcess:
 
 
 def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free now, chosen by the operating system."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -75,6 +76,8 @@ def _spawn(name: str, cmd: list[str], env: dict[str, str], log_path: Path, url: 
 
 
 def wait_healthy(proc: ManagedProcess, health_url: str, timeout: float) -> None:
+    """Poll health_url until it answers 200; raise
+    ProcessFailed if the process exits or time runs out."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not proc.running():

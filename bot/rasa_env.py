@@ -51,6 +51,7 @@ def rasa_environ(base: dict[str, str] | None = None) -> dict[str, str]:
 
 
 def yaml_files(directory: Path) -> list[Path]:
+    """The YAML files under directory, sorted so that hashing them gives a stable digest."""
     if not directory.is_dir():
         return []
     return sorted(p for p in directory.rglob("*") if p.suffix in (".yml", ".yaml") and p.is_file())
@@ -76,10 +77,13 @@ def inputs_hash(paths: list[Path], root: Path = ROOT) -> str:
 
 
 def model_name(digest: str, nlu_only: bool = False) -> str:
+    """Model name derived from the training inputs'
+    digest, so unchanged inputs reuse a trained model."""
     return f"billbot-{'nlu-' if nlu_only else ''}{digest}"
 
 
 def model_path(name: str, models_dir: Path = MODELS_DIR) -> Path:
+    """Path of the model archive with this name in models_dir."""
     return models_dir / f"{name}.tar.gz"
 
 

@@ -18,6 +18,7 @@ REQUESTS = Counter("billbot_rasa_requests", "Messages sent to each Rasa instance
 
 
 def rasa_urls(rasa_url: str) -> list[str]:
+    """Split RASA_URL (comma-separated) into base URLs without trailing slashes."""
     return [u.strip().rstrip("/") for u in rasa_url.split(",") if u.strip()]
 
 

@@ -22,6 +22,7 @@ class Redacted:
 
 
 def luhn_ok(digits: str) -> bool:
+    """True if the digits pass the Luhn checksum, which tells card numbers from other digit runs."""
     total = 0
     for i, ch in enumerate(reversed(digits)):
         d = ord(ch) - 48

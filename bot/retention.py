@@ -41,6 +41,7 @@ class RetentionResult:
 
 
 def cutoff_for(now: datetime, days: int) -> datetime:
+    """The moment before which data is deleted: now minus days; now must be timezone-aware."""
     if days < 1:
         raise ValueError("the retention period must be at least 1 day")
     if now.tzinfo is None:

@@ -27,6 +27,7 @@ LIMITS = {GSM7: Limits(160, 153), UCS2: Limits(70, 67)}
 
 
 def encoding(text: str) -> str:
+    """GSM7 if every character fits the GSM-7 alphabet, else UCS2 (which fits fewer per SMS)."""
     return GSM7 if all(c in GSM7_BASIC or c in GSM7_EXTENSION for c in text) else UCS2
 
 
@@ -38,6 +39,7 @@ def char_units(c: str, enc: str) -> int:
 
 
 def units(text: str, enc: str | None = None) -> int:
+    """The text's length in encoding units: GSM-7 extension characters such as '€' count twice."""
     enc = enc or encoding(text)
     return sum(char_units(c, enc) for c in text)
 

@@ -119,6 +119,7 @@ def tracker_store_yaml(url: str) -> str:
 
 
 def lock_store_yaml(url: str, key_prefix: str = "billbot") -> str:
+    """The lock_store section of Rasa's endpoints.yml for a redis:// URL; empty without a URL."""
     if not url:
         return ""
     parts = urlsplit(url)
@@ -134,6 +135,7 @@ def lock_store_yaml(url: str, key_prefix: str = "billbot") -> str:
 
 def endpoints_yaml(action_url: str, tracker_store_url: str = "", lock_store_url: str = "",
                    lock_key_prefix: str = "billbot") -> str:
+    """Contents of Rasa's endpoints.yml: action server, tracker store and lock store."""
     if not lock_key_prefix.isalnum():
         raise ValueError("Rasa's lock key prefix must be alphanumeric")
     return (f"action_endpoint:\n  url: {_q(action_url)}\n"
@@ -223,6 +225,7 @@ def start_rasa_instance(index: int, port: int, *, model: Path, endpoints: Path,
 
 
 def gateway_command(host: str, port: int, workers: int) -> list[str]:
+    """The uvicorn command line that runs the gateway with the given host, port and workers."""
     return [sys.executable, "-m", "uvicorn", "--factory", "bot.supervisor:gateway_app",
             "--host", host, "--port", str(port), "--workers", str(workers),
             "--no-access-log", "--timeout-graceful-shutdown", "10"]
@@ -249,6 +252,7 @@ class Job:
 
 
 def reminder_job(settings: Settings) -> Callable[[datetime], str]:
+    """A scheduled job that sends the due reminders at a given time and returns a summary."""
     def run(now: datetime) -> str:
         from billing.db.engine import make_engine
         from bot.reminders.run import run_reminders
@@ -264,6 +268,7 @@ def reminder_job(settings: Settings) -> Callable[[datetime], str]:
 
 
 def retention_job(settings: Settings, profile: Profile) -> Callable[[datetime], str]:
+    """A scheduled job that deletes data past the retention period and returns a summary."""
     def run(now: datetime) -> str:
         from bot.retention import purge
 

@@ -20,6 +20,8 @@ PER_CHAT_INTERVAL_S = 1.0
 
 
 def make_bot(settings: Settings, max_retries: int = 3) -> ExtBot:
+    """Build the Telegram client, rate-limited to Telegram's 30
+    messages a second, using TELEGRAM_API_BASE_URL when set."""
     kwargs = {}
     if settings.telegram_api_base_url:
         base = settings.telegram_api_base_url.rstrip("/")
@@ -34,6 +36,8 @@ def make_bot(settings: Settings, max_retries: int = 3) -> ExtBot:
 
 
 def split_for_telegram(text: str, limit: int = TELEGRAM_MAX_CHARS) -> list[str]:
+    """Split text at spaces into chunks of at most limit
+    characters, since Telegram rejects longer messages."""
     if len(text) <= limit:
         return [text]
     parts, cur = [], ""

@@ -24,6 +24,7 @@ from clinic.settings import load_settings
 
 
 def register(sub) -> None:
+    """Add the `balance`, `aging` and `discrepancies` subcommands to the billbot CLI."""
     p = sub.add_parser("balance", help="itemised balance of one account")
     p.add_argument("account")
     p.set_defaults(func=_balance)
@@ -47,6 +48,8 @@ def _short(text: str, width: int = 60) -> str:
 
 
 def format_balance(account_number: str, b: Balance) -> list[str]:
+    """Render an account's balance as printable lines:
+    one aligned table row per visit, then totals."""
     head = ("Date", "Description", "Status", "Charge", "Ins paid", "Adjust", "Pt share",
             "Pt paid", "Remaining", "Pending")
     rows = [
@@ -79,6 +82,8 @@ def format_balance(account_number: str, b: Balance) -> list[str]:
 
 
 def format_aging(title: str, a: Aging) -> list[str]:
+    """Render aging buckets as printable lines under title:
+    amount per bucket, total, oldest days past due."""
     out = [title]
     out += [f"  {name:>8}: {fmt(a.buckets.get(name, 0)):>14}" for name in BUCKETS]
     out.append(f"  {'total':>8}: {fmt(a.total):>14}")

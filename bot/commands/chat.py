@@ -7,6 +7,7 @@ import sys
 
 
 def register(sub) -> None:
+    """Add the `chat` subcommand: talk to the assistant from the terminal."""
     p = sub.add_parser("chat", help="chat with the assistant in the terminal")
     p.set_defaults(func=_run)
 

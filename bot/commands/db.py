@@ -6,6 +6,8 @@ from clinic.settings import load_settings
 
 
 def register(sub) -> None:
+    """Add the `db` subcommand and its `upgrade` action,
+    which applies migrations to DATABASE_URL."""
     p = sub.add_parser("db", help="database administration")
     dsub = p.add_subparsers(dest="db_command", required=True)
     up = dsub.add_parser("upgrade", help="apply migrations to DATABASE_URL")

@@ -14,6 +14,8 @@ from clinic.settings import load_settings
 
 
 def register(sub) -> None:
+    """Add the `demo-data` subcommand, which loads a
+    generated demo clinic (same seed, same data)."""
     p = sub.add_parser("demo-data", help="load a generated demo clinic (idempotent per seed)")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--patients", type=int, default=300)

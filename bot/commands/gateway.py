@@ -4,6 +4,7 @@ from __future__ import annotations
 
 
 def register(sub) -> None:
+    """Add the `gateway` subcommand, which serves the SMS, Telegram and web chat endpoints."""
     p = sub.add_parser("gateway", help="run the message gateway (SMS, Telegram, web chat)")
     p.add_argument("--host", help="bind address (default GATEWAY_HOST, 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default GATEWAY_PORT, 8000)")

@@ -13,6 +13,8 @@ from clinic.settings import load_settings
 
 
 def register(sub) -> None:
+    """Add the `import` subcommand, which loads the
+    practice's CSV exports (patients, ledger, ...)."""
     p = sub.add_parser(
         "import",
         help="import patients, coverages, ledger, refunds, chargemaster, fee_schedules CSV files "

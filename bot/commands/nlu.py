@@ -16,6 +16,7 @@ from bot.nlu_metrics import Prediction, format_report, nlu_report
 
 
 def register(sub) -> None:
+    """Add the `train` and `nlu-eval` subcommands: train the Rasa model and score its intents."""
     train = sub.add_parser("train", help="train the Rasa model (reuses it when inputs are unchanged)")
     train.add_argument("--nlu-only", action="store_true", help="train the NLU part only")
     train.add_argument("--force", action="store_true", help="retrain from scratch, bypassing both caches")

@@ -13,6 +13,8 @@ from clinic.settings import load_settings
 
 
 def register(sub) -> None:
+    """Add the `remind` subcommand (send due balance
+    reminders) and `report reminders` (their results)."""
     p = sub.add_parser("remind", help="send the overdue-balance reminders that are due")
     p.add_argument("--dry-run", action="store_true",
                    help="decide and print what would be sent and why others are skipped")

@@ -14,6 +14,8 @@ from clinic.settings import load_settings
 
 
 def register(sub) -> None:
+    """Add the `retention` subcommand, which deletes
+    transcripts and Rasa events past the retention period."""
     p = sub.add_parser("retention", help="delete transcripts and Rasa tracker events older "
                                          "than the retention period")
     p.add_argument("--days", type=int, help="keep this many days (default: RETENTION_DAYS or 90)")

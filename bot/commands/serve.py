@@ -25,6 +25,8 @@ DEMO_PATIENTS = 300
 
 
 def register(sub) -> None:
+    """Add the `serve` subcommand (the whole process
+    tree) and `demo` (the same on a demo clinic)."""
     p = sub.add_parser("serve", help="run Rasa, the action server, the gateway and the "
                                      "scheduled jobs as one process tree")
     p.add_argument("--profile", choices=PROFILES, default="embedded",
@@ -112,6 +114,8 @@ def ensure_demo_console_user(settings: Settings) -> str:
 
 
 def demo_accounts_text(console_password: str, console_url: str) -> list[str]:
+    """Lines printed when the demo starts: demo patients
+    to try in the web chat and the console login."""
     from bot.demo_clinic import DEMO_ACCOUNTS
 
     lines = ["", "Demo accounts to try in the web chat (the assistant asks you to verify: "

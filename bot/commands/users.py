@@ -20,6 +20,8 @@ from clinic.settings import load_settings
 
 
 def register(sub) -> None:
+    """Add the `user` subcommand for console accounts:
+    `add` one, or `unlock` one after failed logins."""
     p = sub.add_parser("user", help="console users (representatives and supervisors)")
     usub = p.add_subparsers(dest="user_command", required=True)
     add = usub.add_parser("add", help="create a console user")

@@ -45,6 +45,8 @@ def _refused(request, ctx, s, who, escalation_id, message):
 @router.post("/escalations/{escalation_id}/take")
 def take(request: Request, escalation_id: RowId, form: CheckedForm,
          who: Who, s: Db):
+    """Assign the escalation to the logged-in representative,
+    then return to it (or to the queue if taken or closed)."""
     try:
         esc = queue.take(s, escalation_id, who.username)
         audit.record(s, who.actor, "take_escalation", esc.patient_id, escalation=esc.id)
@@ -66,6 +68,8 @@ def _held(s: Session, escalation_id: int, who: Identity):
 def reply(request: Request, escalation_id: RowId, form: CheckedForm,
           who: Who, ctx: Ctx,
           s: Db):
+    """Send the holder's reply to the patient on the
+    conversation's channel; show the error if refused."""
     try:
         esc = _held(s, escalation_id, who)
         delivery.send_reply(pipeline_of(request), s, esc, form.get("text", ""), who.username,
@@ -80,6 +84,8 @@ def reply(request: Request, escalation_id: RowId, form: CheckedForm,
 def note(request: Request, escalation_id: RowId, form: CheckedForm,
          who: Who, ctx: Ctx,
          s: Db):
+    """Add an internal note to the escalation (never sent
+    to the patient) and record it in the audit log."""
     try:
         esc = queue.get(s, escalation_id)
         queue.add_note(s, esc, who.username, form.get("body", ""), ctx.now())
@@ -94,6 +100,8 @@ def note(request: Request, escalation_id: RowId, form: CheckedForm,
 def return_to_bot(request: Request, escalation_id: RowId, form: CheckedForm,
                   who: Who,
                   ctx: Ctx, s: Db):
+    """Close the escalation and hand the conversation
+    back to the assistant, telling the patient so."""
     try:
         esc = queue.get(s, escalation_id)
         queue.return_to_bot(s, esc, who.username, form.get("note", ""), ctx.now())
@@ -126,6 +134,7 @@ def _account_action(request, escalation_id, who, ctx, s, done, work):
 def decide_refund(request: Request, escalation_id: RowId, refund_id: str,
                   form: CheckedForm, who: Who,
                   ctx: Ctx, s: Db):
+    """Approve or reject a pending refund on the escalation's account, from the console form."""
     decision = form.get("decision")
 
     def work(esc):
@@ -141,6 +150,7 @@ def decide_refund(request: Request, escalation_id: RowId, refund_id: str,
 def decide_insurance(request: Request, escalation_id: RowId, change_id: RowId,
                      form: CheckedForm, who: Who,
                      ctx: Ctx, s: Db):
+    """Confirm or reject an insurance change the patient asked for, from the console form."""
     decision = form.get("decision")
 
     def work(esc):
@@ -156,6 +166,8 @@ def decide_insurance(request: Request, escalation_id: RowId, change_id: RowId,
 def resolve_dispute(request: Request, escalation_id: RowId, reference: str,
                     form: CheckedForm, who: Who,
                     ctx: Ctx, s: Db):
+    """Resolve a billing dispute on the escalation's
+    account, optionally posting an adjustment amount."""
     def work(esc):
         raw = (form.get("adjustment") or "0").strip()
         adjustment = parse_amount(raw)
@@ -169,6 +181,7 @@ def resolve_dispute(request: Request, escalation_id: RowId, reference: str,
 def create_plan(request: Request, escalation_id: RowId, form: CheckedForm,
                 who: Who, ctx: Ctx,
                 s: Db):
+    """Set up a payment plan (number of months, first due date) on the escalation's account."""
     def work(esc):
         try:
             months = int(form.get("months", ""))

@@ -56,6 +56,7 @@ def decide_refund(
 def decide_insurance_change(
     session: Session, patient_id: int, change_id: int, confirm: bool, actor: str
 ) -> InsuranceChange:
+    """Confirm or reject a pending insurance change and record the decision in the audit log."""
     change = _do(insurance_changes.decide_insurance_change, session=session,
                  patient_id=patient_id, change_id=change_id, confirm=confirm, actor=actor)
     audit.record(session, actor, f"insurance_change_{change.status}", patient_id, change=change.id)

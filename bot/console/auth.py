@@ -56,6 +56,8 @@ def _digest(token: str) -> str:
 
 
 def create_user(session: Session, username: str, password: str, role: str) -> ConsoleUser:
+    """Create a console user with an Argon2-hashed password;
+    raise UserError on a bad name, role or password."""
     username = (username or "").strip().lower()
     if not _USERNAME.match(username):
         raise UserError("a username is 2-40 characters: letters, digits, '.', '_' or '-'")
@@ -75,6 +77,8 @@ def create_user(session: Session, username: str, password: str, role: str) -> Co
 
 
 def check_password(session: Session, username: str, password: str) -> ConsoleUser:
+    """Return the active user whose password matches; raise
+    InvalidLogin otherwise (same cost for unknown names)."""
     user = session.scalars(
         select(ConsoleUser).where(ConsoleUser.username == (username or "").strip().lower())
     ).first()
@@ -125,9 +129,12 @@ def identify(session: Session, token: str | None, now: datetime) -> Identity | N
 
 
 def log_out(session: Session, token: str | None) -> None:
+    """End the console session whose cookie token is given; nothing happens without a token."""
     if token:
         session.execute(delete(ConsoleSession).where(ConsoleSession.token_hash == _digest(token)))
 
 
 def csrf_ok(expected: str | None, submitted: str | None) -> bool:
+    """True when a CSRF token was expected and the
+    submitted one matches, compared in constant time."""
     return bool(expected) and bool(submitted) and hmac.compare_digest(expected, submitted)

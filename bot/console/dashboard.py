@@ -45,6 +45,7 @@ def median_delay(pairs: list[tuple[datetime, datetime]]) -> timedelta | None:
 
 
 def human_duration(delay: timedelta | None) -> str:
+    """Format a reply delay for the dashboard, e.g. '45 s', '12 min', '2 h 5 min'."""
     if delay is None:
         return "no replies yet"
     minutes = int(delay.total_seconds() // 60)
@@ -56,6 +57,7 @@ def human_duration(delay: timedelta | None) -> str:
 
 
 def practice_aging_now(session: Session, today: date) -> Aging:
+    """Aging buckets of the whole practice as of today, computed from every ledger entry."""
     by_patient: dict[int, list] = {}
     for entry in session.scalars(select(LedgerEntry).order_by(LedgerEntry.patient_id,
                                                              LedgerEntry.posted_date,
@@ -65,6 +67,8 @@ def practice_aging_now(session: Session, today: date) -> Aging:
 
 
 def compute(session: Session, now: datetime, today: date) -> DashboardStats:
+    """Gather the supervisor dashboard figures: open
+    escalations by status, reply times, practice aging."""
     since = now - WINDOW
     counts = dict(
         session.execute(

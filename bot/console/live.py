@@ -27,6 +27,8 @@ KEEPALIVE_SECONDS = 15.0
 
 
 def queue_fingerprint(session: Session) -> str:
+    """A short hash of the open queue (ids, status,
+    holder, priority) that changes when the queue does."""
     rows = session.execute(
         select(Escalation.id, Escalation.status, Escalation.assigned_to, Escalation.priority)
         .where(Escalation.status.in_(OPEN))
@@ -36,6 +38,8 @@ def queue_fingerprint(session: Session) -> str:
 
 
 def conversation_fingerprint(session: Session, escalation_id: int) -> str:
+    """A short hash of a conversation's state (last
+    message, notes, status, holder); 'gone' if deleted."""
     esc = session.get(Escalation, escalation_id)
     if esc is None:
         return "gone"
@@ -48,11 +52,14 @@ def conversation_fingerprint(session: Session, escalation_id: int) -> str:
 
 
 def sse(event: str, data: str) -> str:
+    """Format one server-sent event with its name and data line."""
     return f"event: {event}\ndata: {data}\n\n"
 
 
 @router.get("/events")
 async def events(request: Request, who: Who, ctx: Ctx, escalation: int | None = None):
+    """Stream server-sent events telling an open console
+    page that the queue or a conversation changed."""
     kind = "transcript" if escalation is not None else "queue"
 
     def fingerprint() -> str:

@@ -16,6 +16,7 @@ DONE = {"account": "Verification lock lifted.", "login": "Login unlocked."}
 
 @router.get("/locks", response_class=HTMLResponse)
 def locks_page(request: Request, who: Who, ctx: Ctx, s: Db, done: str = ""):
+    """Show the locked patient accounts and, to supervisors, the locked console logins."""
     now = ctx.now()
     return ctx.render(request, "locks.html", who=who, accounts=locked_accounts(s, now),
                       logins=login_limits.locked_logins(s, now) if who.is_supervisor else [],
@@ -24,6 +25,7 @@ def locks_page(request: Request, who: Who, ctx: Ctx, s: Db, done: str = ""):
 
 @router.post("/locks/accounts/lift")
 def lift_account(form: CheckedForm, who: Who, ctx: Ctx, s: Db):
+    """Lift the verification lock on a patient account so the patient can try again now."""
     lift_account_lock(s, form.get("account_number", ""), actor=who.actor, now=ctx.now())
     s.commit()
     return RedirectResponse(f"{PREFIX}/locks?done=account", status_code=303)
@@ -31,6 +33,7 @@ def lift_account(form: CheckedForm, who: Who, ctx: Ctx, s: Db):
 
 @router.post("/locks/logins/unlock")
 def unlock_login(form: CheckedForm, who: Who, ctx: Ctx, s: Db):
+    """Lift a console login lock placed after failed logins (supervisors only)."""
     if not who.is_supervisor:
         raise HTTPException(status_code=403, detail="supervisors only")
     login_limits.unlock(s, form.get("key", ""), actor=who.actor, now=ctx.now())

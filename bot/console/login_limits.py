@@ -85,10 +85,12 @@ def count_failure(session: Session, username: str, client_ref: str, limits: Logi
 
 
 def succeeded(session: Session, username: str) -> None:
+    """Reset the user's failed-login count after a good login (the address's count is kept)."""
     throttle.clear(session, USER + _username(username))
 
 
 def locked_logins(session: Session, now: datetime) -> list[ActiveLock]:
+    """Console logins locked now, by user name or by client address, for the locks page."""
     return [lock for kind in KINDS for lock in throttle.active_locks(session, kind, now)]
 
 

@@ -20,14 +20,17 @@ __all__ = [
 
 
 def open_escalations(session: Session) -> list[Escalation]:
+    """Escalations not yet closed, as the console queue lists them."""
     return service.open_escalations(session=session)
 
 
 def get(session: Session, escalation_id: int) -> Escalation:
+    """The escalation with this id; raise QueueError if there is none."""
     return service.get(session=session, escalation_id=escalation_id)
 
 
 def take(session: Session, escalation_id: int, username: str) -> Escalation:
+    """Assign the escalation to username; raise AlreadyTaken if someone else holds it."""
     return service.take(session=session, escalation_id=escalation_id, username=username)
 
 
@@ -39,19 +42,25 @@ def take_over(
     username: str,
     now: datetime,
 ) -> Escalation:
+    """Open an escalation held by username for a conversation,
+    so a representative takes it from the bot."""
     return service.take_over(session=session, sender_key=sender_key, channel=channel,
                              patient_id=patient_id, username=username, now=now)
 
 
 def require_holder(esc: Escalation, username: str) -> None:
+    """Raise QueueError unless username holds the escalation: only its holder may act on it."""
     service.require_holder(escalation=esc, username=username)
 
 
 def mark_replied(esc: Escalation, now: datetime) -> None:
+    """Record that a representative replied to the escalation at now."""
     service.mark_replied(escalation=esc, now=now)
 
 
 def add_note(session: Session, esc: Escalation, author: str, body: str, now: datetime) -> EscalationNote:
+    """Add an internal note (1-4000 characters) to the
+    escalation; raise QueueError if empty or too long."""
     body = (body or "").strip()
     if not body:
         raise QueueError("the note is empty")
@@ -64,6 +73,7 @@ def add_note(session: Session, esc: Escalation, author: str, body: str, now: dat
 
 
 def notes(session: Session, escalation_id: int) -> list[EscalationNote]:
+    """The escalation's internal notes, oldest first."""
     return list(
         session.scalars(
             select(EscalationNote)

@@ -44,6 +44,8 @@ class AccountSummary:
 
 def account_summary(session: Session, patient_id: int, today: date,
                     policy: PromisePolicy) -> AccountSummary:
+    """What a representative sees of an account: balance
+    snapshot, patient, pending changes and more."""
     snap = load_snapshot(session, patient_id)
     patient = session.get(Patient, patient_id)
     changes = session.scalars(

@@ -59,6 +59,8 @@ def lines(session: Session, sender_key: str, escalation_ids: tuple[int, ...] = (
 
 
 def last_message_id(session: Session, sender_key: str) -> int:
+    """Id of the newest message to or from the sender,
+    0 if none; a cheap way to notice new messages."""
     return session.scalar(
         select(func.coalesce(func.max(Message.id), 0)).where(Message.sender_key == sender_key)
     )

@@ -58,6 +58,8 @@ QUEUE_ERRORS = {
 
 
 def install(app: FastAPI, settings, engine, clock: Clock | None = None) -> None:
+    """Mount the staff console on app: its context, static
+    files, routes, security headers, login redirect."""
     clock = clock or getattr(app.state, "clock", None) or Clock()
     app.state.console = ConsoleContext(settings=settings, engine=engine, clock=clock)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=str(HERE / "static")), name="console_static")
@@ -96,6 +98,8 @@ def _throttled(request: Request, ctx: ConsoleContext, next_path: str, until):
 
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request, ctx: Ctx, next: str = ""):
+    """Show the console login form; after logging in
+    the user goes to next if it is a console path."""
     return _login_page(request, ctx, safe_next(next))
 
 
@@ -109,6 +113,8 @@ def login(
     csrf_token: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "",
 ):
+    """Check the login form (CSRF token, throttling,
+    password) and set the session cookie on success."""
     # Before login there is no session to hold a token: the form's token must equal the
     # cookie set with the form (double submit), which another site can neither read nor set.
     if not csrf_ok(request.cookies.get(LOGIN_CSRF_COOKIE), csrf_token):
@@ -142,6 +148,7 @@ def login(
 @router.post("/logout")
 async def logout(request: Request, ctx: Ctx,
                  who: Who):
+    """End the console session and send the user back to the login page."""
     form = await request.form()
     if not csrf_ok(who.csrf_token, form.get("csrf_token")):
         return HTMLResponse("The form's CSRF token is missing or wrong.", status_code=403)
@@ -162,6 +169,7 @@ def _office(ctx: ConsoleContext) -> str:
 @router.get("/", response_class=HTMLResponse)
 def queue_page(request: Request, who: Who,
                ctx: Ctx, s: Db):
+    """Show the queue of open escalations."""
     return ctx.render(request, "queue.html", who=who, rows=queue.open_escalations(s),
                       office=_office(ctx), error=QUEUE_ERRORS.get(request.query_params.get("error", ""), ""))
 
@@ -169,11 +177,14 @@ def queue_page(request: Request, who: Who,
 @router.get("/queue.fragment", response_class=HTMLResponse)
 def queue_fragment(request: Request, who: Who,
                    ctx: Ctx, s: Db):
+    """The queue table alone, for the page to refresh in place when the queue changes."""
     return ctx.render(request, "_queue_table.html", who=who, rows=queue.open_escalations(s))
 
 
 def conversation_page(request: Request, ctx: ConsoleContext, s: Session, who: Identity,
                       escalation_id: int, error: str = "", done: str = "", status: int = 200):
+    """Render one escalation: transcript, notes and
+    the account summary (the view is audit-logged)."""
     esc = queue.get(s, escalation_id)
     account = None
     if esc.patient_id is not None:
@@ -192,6 +203,7 @@ def conversation_page(request: Request, ctx: ConsoleContext, s: Session, who: Id
 @router.get("/escalations/{escalation_id}", response_class=HTMLResponse)
 def conversation(request: Request, escalation_id: RowId, who: Who, ctx: Ctx, s: Db,
                  done: str = ""):
+    """Show one escalated conversation, or 404 if it does not exist."""
     try:
         return conversation_page(request, ctx, s, who, escalation_id, done=done)
     except queue.QueueError:
@@ -202,6 +214,7 @@ def conversation(request: Request, escalation_id: RowId, who: Who, ctx: Ctx, s: 
 def transcript_fragment(request: Request, escalation_id: RowId,
                         who: Who,
                         ctx: Ctx, s: Db):
+    """The conversation's transcript alone, for the page to refresh in place on new messages."""
     try:
         esc = queue.get(s, escalation_id)
     except queue.QueueError:
@@ -221,6 +234,7 @@ def worklist_page(request: Request, who: Who, ctx: Ctx, s: Db):
 
 @router.get("/accounts/{patient_id}", response_class=HTMLResponse)
 def account_page(request: Request, patient_id: RowId, who: Who, ctx: Ctx, s: Db):
+    """Show one patient account from the worklist (the view is audit-logged), or 404."""
     try:
         account = summary.account_summary(s, patient_id, ctx.today(),
                                           PromisePolicy.from_settings(ctx.settings))
@@ -235,6 +249,7 @@ def account_page(request: Request, patient_id: RowId, who: Who, ctx: Ctx, s: Db)
 @router.get("/dashboard", response_class=HTMLResponse)
 def dashboard_page(request: Request, who: SupervisorOnly,
                    ctx: Ctx, s: Db):
+    """Show the supervisor dashboard: queue counts, reply times and the practice aging chart."""
     stats = dashboard.compute(s, ctx.now(), ctx.today())
     return ctx.render(request, "dashboard.html", who=who, stats=stats, buckets=BUCKETS,
                       chart=dashboard.aging_chart_svg(stats.aging), office=_office(ctx),

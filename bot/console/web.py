@@ -71,6 +71,7 @@ class ConsoleContext:
 
 
 def get_ctx(request: Request) -> ConsoleContext:
+    """The console context (settings, database engine, clock) stored on the app by install()."""
     return request.app.state.console
 
 
@@ -80,11 +81,14 @@ def pipeline_of(request: Request):
 
 
 def db(ctx: Annotated[ConsoleContext, Depends(get_ctx)]) -> Iterator[Session]:
+    """A database session for one request, closed when the request ends."""
     with Session(ctx.engine, expire_on_commit=False) as s:
         yield s
 
 
 def current_identity(request: Request, ctx: Annotated[ConsoleContext, Depends(get_ctx)]) -> Identity:
+    """The logged-in console user from the session cookie;
+    raise LoginRequired to send others to login."""
     with Session(ctx.engine) as s:
         who = identify(s, request.cookies.get(SESSION_COOKIE), ctx.now())
     if who is None:
@@ -93,6 +97,7 @@ def current_identity(request: Request, ctx: Annotated[ConsoleContext, Depends(ge
 
 
 def supervisor(who: Annotated[Identity, Depends(current_identity)]) -> Identity:
+    """The logged-in user if a supervisor; raise 403 for representatives."""
     if not who.is_supervisor:
         raise HTTPException(status_code=403, detail="supervisors only")
     return who
@@ -109,10 +114,12 @@ async def checked_form(
 
 
 def login_redirect_url(next_path: str) -> str:
+    """The login page URL that brings the user back to next_path after logging in."""
     return f"{PREFIX}/login?next={quote(next_path, safe='/')}"
 
 
 def new_login_csrf() -> str:
+    """A fresh random token for the login form's double-submit CSRF cookie."""
     return secrets.token_urlsafe(24)
 
 

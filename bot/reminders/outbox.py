@@ -78,6 +78,8 @@ def pending_rows(session: Session) -> list[tuple[int, int, int, date]]:
 
 
 def cancel(session: Session, row_id: int, reason: str, now: datetime) -> None:
+    """Cancel a reminder that is still pending, keeping
+    the reason (rows already sent are untouched)."""
     session.execute(
         update(ReminderOutbox)
         .where(ReminderOutbox.id == row_id, ReminderOutbox.status == "pending")
@@ -109,6 +111,7 @@ class Due:
 
 
 def due_rows(session: Session, now: datetime, limit: int | None = None) -> list[Due]:
+    """Pending reminders whose send time has come, oldest first, at most limit of them."""
     o = ReminderOutbox
     q = (select(o.id, o.patient_id, o.channel, o.sender_key, o.body, o.attempts)
          .where(o.status == "pending", o.not_before <= now)
@@ -161,6 +164,7 @@ def mark_sent(session: Session, row: Due, sid: str | None, now: datetime,
 
 def mark_retry(session: Session, row: Due, code: str, at: datetime,
                now: datetime) -> None:
+    """After a temporary send error, put the reminder back to pending until at."""
     _set(session, row.id, now, status="pending", not_before=at, error_code=code[:16],
          reason="retry after a temporary error")
     _message(session, row, now, status="failed", error_code=code[:16])
@@ -168,12 +172,15 @@ def mark_retry(session: Session, row: Due, code: str, at: datetime,
 
 def mark_failed(session: Session, row: Due, code: str, reason: str,
                 now: datetime) -> None:
+    """Mark the reminder failed for good (not retried), with the error code and reason."""
     _set(session, row.id, now, status="failed", error_code=code[:16], reason=reason[:60])
     _message(session, row, now, status="failed", error_code=code[:16])
 
 
 def mark_unknown(session: Session, row: Due, code: str, reason: str,
                  now: datetime) -> None:
+    """Mark the reminder's outcome unknown; it is not
+    retried, so the patient is not texted twice."""
     _set(session, row.id, now, status="unknown", error_code=code[:16], reason=reason[:60])
 
 

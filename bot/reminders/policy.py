@@ -109,10 +109,12 @@ def parse_window(text: str) -> tuple[time, time]:
 # ---- time ---------------------------------------------------------------------------------
 
 def window_for(config: ReminderConfig, state: str | None) -> tuple[time, time]:
+    """The daily sending window (start, end) for the patient's state, else the default window."""
     return config.state_windows.get((state or "").upper(), config.window)
 
 
 def zone(name: str | None) -> ZoneInfo | None:
+    """The time zone with this name, or None when the name is empty or unknown."""
     try:
         return ZoneInfo(name) if name else None
     except (ZoneInfoNotFoundError, ValueError):

@@ -57,6 +57,8 @@ def _local_date(at: datetime, tz: ZoneInfo) -> date:
 
 def build_report(engine: Engine, *, clinic_timezone: str = "America/New_York",
                  window_days: int = 14, since: date | None = None) -> ReminderReport:
+    """Count reminders per step (sent, delivered,
+    failed...) and payments within window_days after."""
     tz = ZoneInfo(clinic_timezone)
     report = ReminderReport(window_days=window_days, since=since)
     ro = ReminderOutbox
@@ -125,6 +127,7 @@ COLUMNS = ("step", "sent", "delivered", "undelivered", "failed", "unknown", "wai
 
 
 def format_report(report: ReminderReport) -> str:
+    """Render the reminder report as an aligned text table, one row per step plus a total row."""
     def cells(line: StepLine, label: str) -> list[str]:
         return [label, str(line.sent), str(line.delivered), str(line.undelivered),
                 str(line.failed), str(line.unknown), str(line.waiting), str(line.cancelled),

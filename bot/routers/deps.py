@@ -17,18 +17,22 @@ from clinic.settings import Settings
 
 
 def get_pipeline(request: Request) -> Pipeline:
+    """The message pipeline stored on the app at startup (FastAPI dependency)."""
     return request.app.state.pipeline
 
 
 def get_settings(request: Request) -> Settings:
+    """The app's settings (FastAPI dependency)."""
     return request.app.state.settings
 
 
 def get_clock(request: Request) -> Clock:
+    """The app's clock, replaceable in tests (FastAPI dependency)."""
     return request.app.state.clock
 
 
 def get_channels(request: Request) -> Channels:
+    """The app's messaging channels (FastAPI dependency)."""
     return request.app.state.channels
 
 
@@ -41,14 +45,17 @@ def _configured(channels: Channels, name: str):
 
 
 def get_sms(channels: Annotated[Channels, Depends(get_channels)]) -> SmsChannel:
+    """The SMS channel; refuses the request when SMS is not configured."""
     return _configured(channels, "sms")
 
 
 def get_telegram(channels: Annotated[Channels, Depends(get_channels)]) -> TelegramChannel:
+    """The Telegram channel; refuses the request when Telegram is not configured."""
     return _configured(channels, "telegram")
 
 
 def get_web(channels: Annotated[Channels, Depends(get_channels)]) -> WebChannel:
+    """The web chat channel; refuses the request when web chat is not configured."""
     return _configured(channels, "web")
 
 

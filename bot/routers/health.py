@@ -31,6 +31,7 @@ class HealthTargets:
 
 
 def get_targets(request: Request) -> HealthTargets:
+    """The services the health endpoint checks, stored on the app at startup."""
     return request.app.state.health
 
 
