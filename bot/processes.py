@@ -3,6 +3,7 @@ the rasa-sdk action server (app env) and `rasa run` on the REST channel (Rasa en
 Both bind 127.0.0.1 only; Rasa's HTTP API stays off. Used by the demo and the e2e tests."""
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -45,10 +46,8 @@ class ManagedProcess:
     def stop(self, timeout: float = 15.0) -> None:
         """SIGTERM the server's own process group, then SIGKILL it if it lingers."""
         if self.running():
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.popen.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
             try:
                 self.popen.wait(timeout)
             except subprocess.TimeoutExpired:

@@ -6,6 +6,7 @@ is stopped (SIGTERM to its group, then SIGKILL) on Ctrl-C or SIGTERM, so nothing
 """
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import logging
 import os
@@ -149,10 +150,8 @@ _PR_SET_PDEATHSIG = 1
 
 def _die_with_parent() -> None:
     """Runs in the child before exec: SIGTERM it if the supervisor itself is killed."""
-    try:
+    with contextlib.suppress(OSError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except OSError:
-        pass
 
 
 def spawn(name: str, cmd: list[str], env: dict[str, str], log_path: Path, url: str
@@ -191,10 +190,8 @@ def stop_group(proc: ManagedProcess, timeout: float = 15.0) -> None:
     while group_pids(pgid) and time.monotonic() < deadline:
         time.sleep(0.05)
     if group_pids(pgid):
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(pgid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 def start_action_server(port: int, *, env: dict[str, str], run_dir: Path,
@@ -419,10 +416,8 @@ class Supervisor:
 def _safe(out: Callable[[str], None]) -> Callable[[str], None]:
     """Printing must never stop a shutdown (e.g. `billbot demo | tee` whose tee got Ctrl-C)."""
     def write(line: str) -> None:
-        try:
+        with contextlib.suppress(OSError, ValueError):
             out(line)
-        except (OSError, ValueError):
-            pass
 
     return write
 
@@ -457,13 +452,10 @@ def serve(settings: Settings, profile: Profile, model: Path,
         for name, url in sup.urls().items():
             out(f"  {name:<9} {url}")
         if after_start is not None:
-            try:
+            with contextlib.suppress(OSError, ValueError):
                 after_start()
-            except (OSError, ValueError):
-                pass
         out("Press Ctrl-C to stop.")
-        code = sup.wait(stop)
-        return code
+        return sup.wait(stop)
     finally:
         out("stopping billbot...")
         sup.stop()

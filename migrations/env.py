@@ -12,6 +12,7 @@ target_metadata = all_models.Base.metadata
 
 
 def run_migrations_online() -> None:
+    """Apply the migrations on the caller's connection, or on one to the configured URL."""
     connectable = config.attributes.get("connection")
     if connectable is not None:
         _run(connectable)

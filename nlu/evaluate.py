@@ -43,6 +43,7 @@ async def _predict(model: str, data: str) -> list[dict]:
 
 
 def main() -> int:
+    """Evaluate a trained model on an NLU file and print the figures (billbot nlu-eval)."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", required=True)
     parser.add_argument("--data", required=True)

@@ -128,5 +128,5 @@ def test_wrapping_day_range_and_bad_configuration():
         with pytest.raises(OfficeHoursError):
             parse_office_hours(bad)
     with pytest.raises(ValueError):
-        next_opening(HOURS, datetime(2026, 3, 4, 10, 0))  # naive: refused
+        next_opening(HOURS, datetime(2026, 3, 4, 10, 0))  # noqa: DTZ001 - naive: refused
     assert next_opening(HOURS, datetime(2026, 3, 4, 15, 0, tzinfo=UTC)).utcoffset() == timedelta(hours=-5)

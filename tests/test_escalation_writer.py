@@ -28,7 +28,7 @@ def _rows(engine) -> list[Escalation]:
 
 def test_every_reason_has_a_priority_and_open_means_queued_or_assigned():
     assert set(PRIORITY) == set(EscalationReason)
-    assert OPEN == {"queued", "assigned"}
+    assert {"queued", "assigned"} == OPEN
     assert EscalationStatus.CLOSED not in OPEN
 
 

@@ -40,7 +40,7 @@ def _expectations(text: str) -> list[date]:
     """Dates the text gives as still to come ('expected by', 'expect it by')."""
     found = []
     for m in re.finditer(r"expect(?:ed)? (?:it )?by " + _DATE.pattern, text):
-        found.append(datetime.strptime(" ".join(m.groups()[-3:]), "%b %d %Y").date())
+        found.append(datetime.strptime(" ".join(m.groups()[-3:]), "%b %d %Y").date())  # noqa: DTZ007
     return found
 
 

@@ -125,7 +125,7 @@ class Channel(ABC):
         """True when nothing may be sent to this user now (an SMS number that opted out)."""
         return False
 
-    async def refused(self, user: str, conversation: Conversation) -> None:
+    async def refused(self, user: str, conversation: Conversation) -> None:  # noqa: B027 - optional hook
         """The channel said this user opted out (SendResult.opted_out): remember it."""
 
     @property
@@ -137,8 +137,8 @@ class Channel(ABC):
         """Coroutines the gateway runs while it serves (Telegram polling); none by default."""
         return []
 
-    async def start(self) -> None:
+    async def start(self) -> None:  # noqa: B027 - optional hook
         """Called once when the gateway starts (Telegram sets its webhook)."""
 
-    async def aclose(self) -> None:
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release the channel's client when the gateway or a reminder run stops."""

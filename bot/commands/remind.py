@@ -80,8 +80,8 @@ def format_run(report: RunReport) -> str:
            f"{' (dry run: nothing written or sent)' if report.dry_run else ''}")]
     if rows:
         widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(COLUMNS)]
-        out.append("  ".join(h.ljust(w) for h, w in zip(COLUMNS, widths)).rstrip())
-        out += ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+        out.append("  ".join(h.ljust(w) for h, w in zip(COLUMNS, widths, strict=False)).rstrip())
+        out += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=False)).rstrip() for r in rows]
     else:
         out.append("No account has a balance past due.")
     a = report.actions

@@ -139,11 +139,11 @@ def format_report(report: ReminderReport) -> str:
     out = [
         (f"Reminders{' since ' + report.since.isoformat() if report.since else ''}; payments "
         f"counted when posted within {report.window_days} days of a reminder"),
-        "  ".join(h.rjust(w) if i else h.ljust(w) for i, (h, w) in enumerate(zip(COLUMNS, widths))),
+        "  ".join(h.rjust(w) if i else h.ljust(w) for i, (h, w) in enumerate(zip(COLUMNS, widths, strict=False))),
     ]
     for r in rows:
         out.append("  ".join(c.rjust(w) if i else c.ljust(w)
-                             for i, (c, w) in enumerate(zip(r, widths))))
+                             for i, (c, w) in enumerate(zip(r, widths, strict=False))))
     t = report.total()
     if t.unknown:
         out.append(f"{t.unknown} reminder(s) may or may not have gone out (a run stopped while "

@@ -301,13 +301,12 @@ def _record(s: Session, row, result: SendResult, t: datetime, config: ReminderCo
         outbox.mark_retry(s, row, code, t + backoff, t)
         report.retrying += 1
         return outcome
-    elif outcome == UNKNOWN:
+    if outcome == UNKNOWN:
         outbox.mark_unknown(s, row, code, "may have been sent: not retried", t)
         report.unknown += 1
         return outcome
-    else:
-        reason = {OPTED_OUT: "number opted out", FAIL: "refused by the channel"}.get(
-            outcome, "gave up after retries")
-        outbox.mark_failed(s, row, code, reason, t)
-        report.failed += 1
+    reason = {OPTED_OUT: "number opted out", FAIL: "refused by the channel"}.get(
+        outcome, "gave up after retries")
+    outbox.mark_failed(s, row, code, reason, t)
+    report.failed += 1
     return outcome

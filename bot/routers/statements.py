@@ -30,11 +30,10 @@ async def statement_page(request: Request, token: str, settings: SettingsDep,
         return snap, compute_balance(snap.items)
 
     snapshot, balance = await pipeline.db(load)
-    resp = templates.TemplateResponse(
+    return templates.TemplateResponse(
         request, "statement.html",
         {"s": settings, "snap": snapshot, "bal": balance,
          "explained": explain(balance, snapshot.items),
          "generated": clock.now().strftime("%Y-%m-%d %H:%M UTC")},
         headers=NO_STORE,
     )
-    return resp

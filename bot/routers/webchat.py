@@ -62,8 +62,7 @@ async def rest_messages(pipeline: PipelineDep, sender: str | None = None,
 @router.get("/chat", response_class=HTMLResponse)
 async def chat_page(request: Request, settings: SettingsDep) -> HTMLResponse:
     """The chat page (its script talks to the two routes above)."""
-    resp = templates.TemplateResponse(
+    return templates.TemplateResponse(
         request, "chat.html", {"clinic_name": settings.clinic_name,
                                "clinic_phone": settings.clinic_phone},
     )
-    return resp

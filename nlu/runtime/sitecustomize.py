@@ -21,6 +21,7 @@ if jsonschema is not None and not getattr(jsonschema, "_billbot_cached", False):
     _uncached_validate = jsonschema.validate
 
     def validate(instance, schema, cls=None, *args, **kwargs):
+        """jsonschema.validate with the validator of each schema built once, not per call."""
         if cls is not None or args or kwargs:
             return _uncached_validate(instance, schema, cls, *args, **kwargs)
         key = json.dumps(schema, sort_keys=True, default=repr)
@@ -32,6 +33,7 @@ if jsonschema is not None and not getattr(jsonschema, "_billbot_cached", False):
         error = best_match(validator.iter_errors(instance))
         if error is not None:
             raise error
+        return None
 
     jsonschema.validate = validate
     jsonschema._billbot_cached = True
