@@ -1,6 +1,6 @@
 """What the gateway's webhooks take, for its OpenAPI schema (app.openapi()): the routes read
 their bodies themselves (signatures are checked over the raw form), so the schema is written
-here. The test suite fuzzes the gateway against it (tests/test_fuzz_gateway.py); the schema
+here. The test suite fuzzes the gateway against it (tests/bot/test_fuzz_gateway.py); the schema
 is not served (openapi_url=None)."""
 from __future__ import annotations
 

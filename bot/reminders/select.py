@@ -8,7 +8,7 @@ open shares oldest first (due date, none last; then service date; then visit key
 still open after that is owed; one with no due date has not been billed and is never past due.
 One departure, towards fewer reminders: a visit with a line marked reminders_paused (a
 disputed line) still takes its turn in the allocation but is never reminded about.
-tests/test_allocation_sql.py holds this query to the Python rule on both databases.
+tests/billing/test_allocation_sql.py holds this query to the Python rule on both databases.
 """
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ What is patient wording: anything sent to a patient (replies, reminders, the gat
 answers, the console's hand-back). Not here: notices to the representatives' group, the
 console's own screens, log messages. The Rasa domain has no responses (`utter_` texts): every
 reply comes from an action. The patient's web pages (bot/templates/statement.html, chat.html)
-use the same catalogue through html(). tests/test_wording.py fails on a patient sentence
+use the same catalogue through html(). tests/clinic/test_wording.py fails on a patient sentence
 written anywhere else. Money is formatted by billing.core.money.fmt; dates and times here.
 """
 from __future__ import annotations

@@ -20,7 +20,7 @@ from bot.cli import main
 
 TODAY = date(2024, 6, 30)
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 TABLES = ("patients", "coverages", "ledger_entries", "refunds", "refund_events", "audit_log",
           "chargemaster_items", "fee_schedule_rates")
 

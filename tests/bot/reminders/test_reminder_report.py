@@ -15,8 +15,8 @@ from bot import message_store
 from bot.cli import main
 from bot.reminders.reminders_models import ReminderOutbox
 from bot.reminders.report import build_report, format_report
+from tests.bot.reminders.test_reminder_run import NOON, SID, TOKEN, overdue, rows, run
 from tests.doubles.twilio import TwilioDouble
-from tests.test_reminder_run import NOON, SID, TOKEN, overdue, rows, run
 
 NY = "America/New_York"
 

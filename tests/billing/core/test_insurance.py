@@ -15,7 +15,7 @@ from billing.core.ledger import CoverageTerms
 from tests.ledger_builders import coverage
 
 DAY = date(2025, 3, 3)
-CHARGEMASTER = Path(__file__).resolve().parent.parent / "data" / "chargemaster.csv"
+CHARGEMASTER = Path(__file__).resolve().parents[3] / "data" / "chargemaster.csv"
 
 
 def parts(r):

@@ -33,7 +33,7 @@ from bot.reminders.select import find_candidates
 from clinic.settings import Settings
 from tests.doubles.twilio import TwilioDouble
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 SID, TOKEN, FROM = "AC" + "1" * 32, "token-for-tests", "+15550009999"
 NOON = datetime(2026, 6, 15, 16, 0, tzinfo=UTC)  # 12:00 in New York, 09:00 in Los Angeles
 _seq = itertools.count(1)

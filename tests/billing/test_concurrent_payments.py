@@ -14,7 +14,7 @@ from billing.db.engine import make_engine
 from billing.db.models import LedgerEntry
 from billing.importer import import_sources, sources_from_paths
 
-FIXTURE = Path(__file__).parent / "fixtures" / "clinic_small"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "clinic_small"
 THREADS = 6
 EACH = 5
 

@@ -23,7 +23,7 @@ from billing.disputes.service import open_dispute
 from billing.importer import import_sources, sources_from_paths
 from clinic.settings import Settings
 
-FIXTURE = Path(__file__).parent / "fixtures" / "clinic_alloc"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "clinic_alloc"
 SENDER = "web:6f0c1d2e-3a4b-4c5d-8e9f-0a1b2c3d4e5f"
 _DATE = re.compile(r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) (\d{1,2}), (\d{4})")
 

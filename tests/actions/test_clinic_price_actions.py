@@ -21,7 +21,7 @@ from billing.db.engine import make_engine
 from billing.importer import import_sources, sources_from_paths
 from clinic.settings import Settings
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 NOW = datetime(2024, 6, 30, 15, 0, tzinfo=UTC)
 SENDER = "web:6f0c1d2e-3a4b-4c5d-8e9f-0a1b2c3d4e5f"
 

@@ -22,7 +22,7 @@ from billing.price_list_store import load_clinic_prices
 from bot.cli import main
 from bot.reminders.select import past_due_query
 
-FIXTURE = Path(__file__).parent / "fixtures" / "clinic_alloc"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "clinic_alloc"
 TODAY = date(2026, 12, 1)
 
 

@@ -15,7 +15,7 @@ from billing.db.models import AuditLog
 from billing.importer import import_sources, sources_from_paths
 from tests.console_support import add_user, console_app, log_in
 
-FIXTURE = Path(__file__).parent / "fixtures" / "clinic_alloc"
+FIXTURE = Path(__file__).parents[2] / "fixtures" / "clinic_alloc"
 NOW = datetime(2026, 12, 1, 16, 0, tzinfo=UTC)
 
 

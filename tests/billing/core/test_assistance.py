@@ -12,7 +12,7 @@ from billing.core.assistance import (
     screen,
 )
 
-TABLE_PATH = Path(__file__).resolve().parent.parent / "data" / "poverty_guidelines.csv"
+TABLE_PATH = Path(__file__).resolve().parents[3] / "data" / "poverty_guidelines.csv"
 POLICY = AssistancePolicy()
 
 

@@ -18,7 +18,7 @@ from billing.db.models import Patient
 from billing.refunds.models import Refund
 from bot.cli import main
 
-FIXTURE = Path(__file__).parent / "fixtures" / "clinic_small"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "clinic_small"
 TODAY = date(2024, 6, 30)
 TABLES = ("patients", "coverages", "ledger_entries", "refunds", "refund_events", "audit_log")
 

@@ -11,7 +11,7 @@ import pytest
 
 from clinic.settings import Settings, SettingsError, load_settings
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_values_are_read_typed_from_the_environment():

@@ -25,7 +25,7 @@ from billing.disputes.models import Dispute
 from billing.importer import import_sources, sources_from_paths
 from billing.payment_plans.models import PaymentPlan, PlanInstallment
 
-FIXTURE = Path(__file__).parent / "fixtures" / "clinic_small"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "clinic_small"
 NOW = datetime(2024, 6, 30, 15, 0, tzinfo=UTC)
 
 
