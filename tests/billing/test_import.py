@@ -16,31 +16,16 @@ from billing.core.discrepancies import find_discrepancies
 from billing.db.engine import make_engine
 from billing.db.models import Patient
 from billing.refunds.models import Refund
-from bot.cli import main
+from tests.import_support import rows_of
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "clinic_small"
 TODAY = date(2024, 6, 30)
 TABLES = ("patients", "coverages", "ledger_entries", "refunds", "refund_events", "audit_log")
 
 
-@pytest.fixture
-def cli(monkeypatch, capsys):
-    def run(url: str, *argv: str) -> tuple[int, str, str]:
-        monkeypatch.setenv("DATABASE_URL", url)
-        rc = main(list(argv))
-        out = capsys.readouterr()
-        return rc, out.out, out.err
-
-    return run
-
 
 def snapshot_tables(url: str) -> dict[str, list]:
-    eng = make_engine(url)
-    try:
-        with eng.connect() as c:
-            return {t: c.execute(text(f"SELECT * FROM {t} ORDER BY id")).all() for t in TABLES}
-    finally:
-        eng.dispose()
+    return rows_of(url, TABLES)
 
 
 def account(url: str, number: str):

@@ -16,7 +16,7 @@ from billing.core.promises import PromisePolicy
 from billing.db.engine import make_engine
 from billing.findings import account_findings
 from billing.price_list_store import load_clinic_prices
-from bot.cli import main
+from tests.import_support import rows_of
 
 TODAY = date(2024, 6, 30)
 
@@ -24,16 +24,6 @@ FIXTURES = Path(__file__).parents[1] / "fixtures"
 TABLES = ("patients", "coverages", "ledger_entries", "refunds", "refund_events", "audit_log",
           "chargemaster_items", "fee_schedule_rates")
 
-
-@pytest.fixture
-def cli(monkeypatch, capsys):
-    def run(url: str, *argv: str) -> tuple[int, str, str]:
-        monkeypatch.setenv("DATABASE_URL", url)
-        rc = main(list(argv))
-        out = capsys.readouterr()
-        return rc, out.out, out.err
-
-    return run
 
 
 @pytest.fixture
@@ -47,12 +37,7 @@ def export(tmp_path) -> Path:
 
 
 def snapshot_tables(url: str) -> dict[str, list]:
-    eng = make_engine(url)
-    try:
-        with eng.connect() as c:
-            return {t: c.execute(text(f"SELECT * FROM {t} ORDER BY id")).all() for t in TABLES}
-    finally:
-        eng.dispose()
+    return rows_of(url, TABLES)
 
 
 def clinic_findings(url: str, number: str) -> list[tuple]:
