@@ -18,6 +18,14 @@ def _spans(entities) -> list[list]:
     return [[e["entity"], e["start"], e["end"]] for e in entities or [] if "start" in e]
 
 
+def _full_intent(parsed: dict) -> str | None:
+    """The intent, with the ResponseSelector's answer key for a retrieval intent (faq/eob)."""
+    name = (parsed.get("intent") or {}).get("name")
+    selected = (parsed.get("response_selector") or {}).get(name) or {}
+    key = (selected.get("response") or {}).get("intent_response_key")
+    return key or name
+
+
 async def _predict(model: str, data: str) -> list[dict]:
     from rasa.core.agent import Agent
     from rasa.shared.nlu.training_data.loading import load_data
@@ -33,8 +41,8 @@ async def _predict(model: str, data: str) -> list[dict]:
         intent = parsed.get("intent") or {}
         out.append({
             "text": text,
-            "gold": example.get("intent"),
-            "predicted": intent.get("name"),
+            "gold": example.get_full_intent(),
+            "predicted": _full_intent(parsed),
             "confidence": float(intent.get("confidence") or 0.0),
             "gold_entities": _spans(example.get("entities")),
             "predicted_entities": _spans(parsed.get("entities")),

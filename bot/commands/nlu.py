@@ -145,6 +145,7 @@ def _nlu_eval(args) -> int:
     if args.json:
         print(json.dumps({
             "model": str(model), "file": str(args.file), "accuracy": report.accuracy,
+            "accuracy_95ci": list(report.accuracy_interval),
             "macro_f1": report.macro_f1, "total": report.total, "fallbacks": report.fallbacks,
             "entities": vars(report.entities),
             "per_intent": [vars(s) for s in report.per_intent],
