@@ -20,7 +20,9 @@ DOMAIN_FILE = ROOT / "nlu" / "domain.yml"
 REQUIREMENTS_FILE = ROOT / "nlu" / "requirements-rasa.txt"
 NLU_DATA_DIR = ROOT / "data" / "nlu"
 DIALOGUE_DATA_DIR = ROOT / "data" / "dialogue"
-NLU_TEST_FILE = ROOT / "data" / "nlu_test.yml"
+# Independent evaluation sets (data/eval/README.md): never training inputs.
+EVAL_DIR = ROOT / "data" / "eval"
+EVAL_FILES = {"dev": EVAL_DIR / "heldout_en.yml", "test": EVAL_DIR / "test_en.yml"}
 EVALUATE_SCRIPT = ROOT / "nlu" / "evaluate.py"
 
 # Quiet, offline and reproducible: no telemetry, no hub downloads, no GPU, fixed hash seed.

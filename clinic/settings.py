@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -106,6 +106,12 @@ class Settings(BaseSettings):
     retention_interval_hours: float = 24.0  # how often it runs retention
     chargemaster_path: str = str(ROOT / "data" / "chargemaster.csv")
     poverty_table_path: str = str(ROOT / "data" / "poverty_guidelines.csv")
+    faq_dir: str = str(ROOT / "clinic" / "faq")  # the clinic's FAQ answers, <language>.yml
+    # Financial assistance tiers, as a percent of the federal poverty guideline (FPL): free care
+    # at or below the first, a discount of assistance_discount_percent up to the second.
+    assistance_free_care_max_fpl_percent: int = Field(200, ge=0)
+    assistance_discount_max_fpl_percent: int = Field(400, ge=0)
+    assistance_discount_percent: int = Field(60, ge=1, le=99)
 
 
     @field_validator("database_url")
@@ -114,6 +120,13 @@ class Settings(BaseSettings):
         if not value.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
             raise ValueError("must be a sqlite:/// or postgresql:// URL")
         return value
+
+    @model_validator(mode="after")
+    def _assistance_tiers_in_order(self) -> Settings:
+        if self.assistance_free_care_max_fpl_percent > self.assistance_discount_max_fpl_percent:
+            raise ValueError("ASSISTANCE_FREE_CARE_MAX_FPL_PERCENT must not exceed "
+                             "ASSISTANCE_DISCOUNT_MAX_FPL_PERCENT")
+        return self
 
     @field_validator("clinic_timezone")
     @classmethod

@@ -2,7 +2,7 @@
 write one JSON list of predictions (text, gold and predicted intent, entity spans) to --out
 (a file, since Rasa and TensorFlow may print on stdout).
 
-Usage: .venv-rasa/bin/python nlu/evaluate.py --model models/current --data data/nlu_test.yml \
+Usage: .venv-rasa/bin/python nlu/evaluate.py --model models/current --data data/eval/test_en.yml \
     --out /tmp/predictions.json
 """
 from __future__ import annotations
