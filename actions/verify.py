@@ -211,6 +211,7 @@ RESUMABLE = {
     "action_check_balance", "action_dispute_charge", "action_refund_status",
     "action_payment_plan", "action_make_payment", "action_insurance_coverage",
     "action_request_statement", "action_update_insurance",
+    "action_stop_autopay",
 }
 
 

@@ -21,7 +21,7 @@ from billing.payment_plans.enums import InstallmentStatus, PlanStatus
 from billing.payment_plans.models import PaymentPlan, PlanInstallment
 from billing.payments.enums import Purpose
 from billing.payments.models import Checkout
-from billing.payments.processor import PageRequest, PaymentProcessor
+from billing.payments.processor import NO_CENTS, PageRequest, PaymentProcessor
 from clinic.wording import text
 
 
@@ -47,7 +47,7 @@ class PaymentRefused(RequestError):
     """A payment request that makes no page; kind says why (not_positive, nothing_due,
     over_owed, no_installment), due_now what is owed."""
 
-    def __init__(self, kind: str, due_now: Cents = Cents(0), amount: Cents = Cents(0)):
+    def __init__(self, kind: str, due_now: Cents = NO_CENTS, amount: Cents = NO_CENTS):
         super().__init__(kind)
         self.kind, self.due_now, self.amount = kind, due_now, amount
 

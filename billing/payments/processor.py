@@ -11,8 +11,8 @@ from datetime import datetime
 
 from billing.core.money import Cents
 
-
 CURRENCY = "usd"  # billbot's amounts are US cents
+NO_CENTS = Cents(0)
 
 
 class ProcessorError(Exception):
@@ -85,7 +85,7 @@ class Event:
     ref: str = ""
     mode: str = ""  # payment | setup, for pages
     paid: bool = False
-    amount: Cents = Cents(0)
+    amount: Cents = NO_CENTS
     currency: str = ""
     payment_ref: str | None = None
     setup_ref: str | None = None
