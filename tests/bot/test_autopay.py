@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - pytest fixtures imported from the support modules are parameters here
 """Autopay of a payment plan over a simulated three months, with the real `stripe` SDK against
 the Stripe double: a run killed while Stripe is charging and restarted, a decline and its
 recovery on the retry day, a bank asking for authentication (the patient pays the link), each
@@ -45,7 +46,7 @@ def at(day: date, hours: float = 14.0) -> datetime:
 
 
 @pytest.fixture
-def gw(settings, stripe_api):  # noqa: F811
+def gw(settings, stripe_api):
     with Gateway(with_stripe(settings, stripe_api)) as g:
         yield g
 
@@ -107,7 +108,7 @@ def _killed_run(gw, stripe_api, now: datetime) -> None:
         stripe_api.charge_delay_s = 0.0
 
 
-def test_three_months_of_autopay_charge_each_installment_once(gw, stripe_api, twilio_api):  # noqa: F811
+def test_three_months_of_autopay_charge_each_installment_once(gw, stripe_api, twilio_api):
     pid, (first, second, third) = _plan_with_autopay(gw, stripe_api)
 
     # Month 1: the run dies while Stripe charges; the claim stays, nothing is charged twice.
@@ -163,7 +164,7 @@ def test_three_months_of_autopay_charge_each_installment_once(gw, stripe_api, tw
 
 
 def test_a_plan_that_keeps_failing_turns_delinquent_and_a_representative_is_told(
-        gw, stripe_api, twilio_api):  # noqa: F811
+        gw, stripe_api, twilio_api):
     pid, (only,) = _plan_with_autopay(gw, stripe_api, months=[MONTHS[0]])
     stripe_api.off_session.extend(["decline", "authenticate", "decline"])
     day = MONTHS[0]

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - pytest fixtures imported from the support modules are parameters here
 """Refunds executed through Stripe from the console, reflected in the ledger when Stripe's
 refund event arrives; and `billbot report payments` reconciling Stripe against the ledger."""
 from __future__ import annotations
@@ -33,7 +34,7 @@ TODAY = date.today()  # noqa: DTZ011 - the gateway's clock is the real one
 
 
 @pytest.fixture
-def gw(settings, stripe_api):  # noqa: F811
+def gw(settings, stripe_api):
     with Gateway(with_stripe(settings, stripe_api)) as g:
         add_user(g.engine, "rita")
         yield g
@@ -62,7 +63,7 @@ def _overpaid_through_stripe(gw, stripe_api) -> int:
 
 
 def test_an_approved_refund_is_executed_and_lands_when_stripe_says_so(gw, stripe_api,
-                                                                     twilio_api):  # noqa: F811
+                                                                     twilio_api):
     pid = _overpaid_through_stripe(gw, stripe_api)
     with Session(gw.engine) as s, s.begin():
         refund_id = request_refund(session=s, patient_id=pid, amount=25_00, today=TODAY).refund_id

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - pytest fixtures imported from the support modules are parameters here
 """Payments land in the ledger by themselves: the real gateway's /webhooks/stripe, the real
 `stripe` SDK against the Stripe double, events signed the way Stripe signs them. Every amount
 stated to the patient is checked to the cent against what the database then holds."""
@@ -35,7 +36,7 @@ from tests.stripe_double import signature
 
 
 @pytest.fixture
-def gw(settings, stripe_api):  # noqa: F811
+def gw(settings, stripe_api):
     with Gateway(with_stripe(settings, stripe_api)) as g:
         yield g
 
@@ -59,7 +60,7 @@ def _reminder_status(engine, row_id: int) -> tuple[str, str | None]:
 
 
 def test_a_paid_link_posts_the_payment_sends_a_receipt_and_stops_reminders(gw, stripe_api,
-                                                                          twilio_api):  # noqa: F811
+                                                                          twilio_api):
     pid = add_account(gw.engine, charges=((123_45, -10),))
     reminder = _pending_reminder(gw.engine, pid)
     ref, url = open_link(gw, pid, amount=40_00)
@@ -96,7 +97,7 @@ def test_a_paid_link_posts_the_payment_sends_a_receipt_and_stops_reminders(gw, s
         assert all(a.actor == "stripe" for a in audits)
 
 
-def test_replayed_and_out_of_order_events_post_nothing_twice(gw, stripe_api, twilio_api):  # noqa: F811
+def test_replayed_and_out_of_order_events_post_nothing_twice(gw, stripe_api, twilio_api):
     pid = add_account(gw.engine, charges=((200_00, -3),))
     ref, _ = open_link(gw, pid, amount=50_00)
     event = stripe_api.pay(ref)
@@ -150,7 +151,7 @@ def test_a_forged_or_stale_event_is_refused_and_stores_nothing(gw, stripe_api, f
 
 
 def test_a_payment_that_does_not_match_its_link_goes_to_a_representative(gw, stripe_api,
-                                                                       twilio_api):  # noqa: F811
+                                                                       twilio_api):
     pid = add_account(gw.engine, charges=((90_00, -5),))
     ref, _ = open_link(gw, pid, amount=30_00)
     resp = stripe_api.complete(ref, poster(gw), amount=3_00)
@@ -183,7 +184,7 @@ def test_an_amount_above_what_is_owed_zero_or_negative_makes_no_link(gw, stripe_
         assert s.scalars(select(Checkout)).all() == []
 
 
-def test_without_a_webhook_secret_every_event_is_refused(settings, stripe_api):  # noqa: F811
+def test_without_a_webhook_secret_every_event_is_refused(settings, stripe_api):
     with Gateway(with_stripe(settings, stripe_api).replace(stripe_webhook_secret="")) as g:
         pid = add_account(g.engine)
         ref, _ = open_link(g, pid)
