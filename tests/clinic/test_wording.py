@@ -41,6 +41,9 @@ PATIENT_FACING = [
     "clinic/statement_links.py",
     "billing/core/explanation.py",
     "billing/core/discrepancies.py",
+    "billing/payments/notices.py",
+    "billing/payments/checkout.py",
+    "bot/routers/stripe.py",
 ]
 SENTENCE = re.compile(r"[A-Za-z]{2,}[ \t]+[A-Za-z]")
 LETTER = re.compile(r"[A-Za-z]")
