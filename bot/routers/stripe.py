@@ -13,10 +13,12 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from billing.payments.processor import BadSignature, PaymentProcessor
 from bot.payment_events import handle_event
 from bot.routers.deps import ClockDep, PipelineDep, SettingsDep
-from clinic.wording import html
+from bot.routers.pages import templates
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["payments"])
+# Stripe's side reads these (its dashboard shows them); a patient never does.
+NOT_CONFIGURED, BAD_SIGNATURE = "payments_not_configured", "bad_signature"
 
 
 def get_processor(request: Request) -> PaymentProcessor | None:
@@ -33,13 +35,13 @@ async def stripe_webhook(request: Request, processor: ProcessorDep, pipeline: Pi
                          stripe_signature: Annotated[str | None, Header()] = None):
     """A Stripe event: verified, handled once, then the patient's notices sent."""
     if processor is None:
-        return JSONResponse({"error": "payments are not configured"}, status_code=400)
+        return JSONResponse({"error": NOT_CONFIGURED}, status_code=400)
     payload = await request.body()
     try:
         event = processor.parse_event(payload, stripe_signature)
     except BadSignature:
         log.warning("stripe event refused: bad signature")
-        return JSONResponse({"error": "bad signature"}, status_code=400)
+        return JSONResponse({"error": BAD_SIGNATURE}, status_code=400)
     result = await to_thread.run_sync(handle_event, pipeline.engine, processor, event,
                                       clock.now(), settings.clinic_timezone)
     log.info("stripe event", extra={"status": result.outcome, "reason": event.kind})
@@ -48,20 +50,18 @@ async def stripe_webhook(request: Request, processor: ProcessorDep, pipeline: Pi
     return {"received": True, "outcome": result.outcome}
 
 
-def _page(msg_id: str, settings) -> HTMLResponse:
-    body = html(msg_id)
-    title = html("page.chat.title", clinic=settings.clinic_name)
-    return HTMLResponse(f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-                        f"<title>{title}</title></head><body><p>{body}</p></body></html>")
+def _page(request: Request, paid: bool, settings) -> HTMLResponse:
+    return templates.TemplateResponse(request, "payment_return.html",
+                                      {"clinic_name": settings.clinic_name, "paid": paid})
 
 
 @router.get("/payments/done", include_in_schema=False)
-async def payment_done(settings: SettingsDep) -> HTMLResponse:
+async def payment_done(request: Request, settings: SettingsDep) -> HTMLResponse:
     """Where the hosted checkout sends the patient after paying."""
-    return _page("pay.done_page", settings)
+    return _page(request, True, settings)
 
 
 @router.get("/payments/cancelled", include_in_schema=False)
-async def payment_cancelled(settings: SettingsDep) -> HTMLResponse:
+async def payment_cancelled(request: Request, settings: SettingsDep) -> HTMLResponse:
     """Where the hosted checkout sends the patient who left without paying."""
-    return _page("pay.cancel_page", settings)
+    return _page(request, False, settings)
