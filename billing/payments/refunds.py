@@ -22,7 +22,8 @@ from billing.payments.notices import Notice
 from billing.payments.posting import METHOD, ledger_ref
 from billing.payments.processor import PaymentProcessor, ProcessorError, ProcessorUnavailable
 from billing.refunds.enums import RefundStatus
-from billing.refunds.models import Refund, RefundEvent
+from billing.refunds.models import Refund
+from billing.refunds.service import issue_refund, note_refund
 
 _NOT_MONEY_BACK = (ProcessorRefundStatus.FAILED, ProcessorRefundStatus.CANCELED)
 
@@ -100,9 +101,7 @@ def apply_refund_status(*, session: Session, processor: str, refund_ref: str, st
     if refund is None:
         return "unknown_refund", []
     if new == ProcessorRefundStatus.SUCCEEDED:
-        refund.status, refund.issued_date, refund.method = RefundStatus.ISSUED, posted, METHOD
-        session.add(RefundEvent(refund_id=refund.id, status=RefundStatus.ISSUED, on_date=posted,
-                                actor=processor))
+        issue_refund(session=session, refund=refund, on=posted, actor=processor, method=METHOD)
         post_line(session=session, patient_id=refund.patient_id, type=EntryType.REFUND,
                   amount=Cents(record.amount_cents), posted_date=posted,
                   entry_id=ledger_ref(processor, refund_ref), method=METHOD)
@@ -114,10 +113,9 @@ def apply_refund_status(*, session: Session, processor: str, refund_ref: str, st
             if sender else []
         return "refund_issued", told
     if new in _NOT_MONEY_BACK:
-        session.add(RefundEvent(refund_id=refund.id, status=RefundStatus.APPROVED,
-                                on_date=posted, actor=processor,
-                                note=f"the processor's refund {new}: "
-                                     f"{fmt(Cents(record.amount_cents))} is for a representative"))
+        note_refund(session=session, refund=refund, on=posted, actor=processor,
+                    note=f"the processor's refund {new}: "
+                         f"{fmt(Cents(record.amount_cents))} is for a representative")
         audit.record(session, processor, "refund_failed", refund.patient_id, at=now,
                      refund=refund.refund_id)
     session.flush()

@@ -17,7 +17,7 @@ BILLING_INTENTS = [
 ]
 OTHER_INTENTS = [
     "greet", "goodbye", "thanks", "affirm", "deny", "help", "out_of_scope", "bot_challenge",
-    "inform",
+    "inform", "stop_autopay",
 ]
 ENTITIES = {
     "dob", "account_number", "amount", "income", "months", "household_size", "service", "payer",
