@@ -235,3 +235,28 @@ def read_details(text: str, entities: dict[str, str] | None = None) -> Details:
     if household is None and entities.get("household_size"):
         household = parse_household(entities["household_size"])
     return Details(offer_monthly=offer, amount=amount, income_annual=income, household=household)
+_PAY_AMOUNT = re.compile(
+    r"(?<![\w/.-])(-\s*)?\$?\s*(-\s*)?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?(?![\w/])",
+    re.IGNORECASE)
+_INSTALLMENT = re.compile(r"\b(install?ments?|monthly payment|plan payment|this month'?s payment)\b",
+                          re.IGNORECASE)
+
+
+def parse_payment_amount(text: str) -> Cents | None:
+    """The amount a patient asks to pay ('pay 40 now' -> 4000, 'pay $12.50', 'pay -5' ->
+    -500); None when the message names none ('PAY'). Digits inside a word (an account
+    number like A1000) or a date (3/14) are not amounts."""
+    match = _PAY_AMOUNT.search(clean(text))
+    if match is None:
+        return None
+    minus, minus_after_sign, whole, frac = match.groups()
+    try:
+        cents = parse_amount(whole + (f".{frac}" if frac else ""))
+    except MoneyError:
+        return None
+    return -cents if (minus or minus_after_sign) else cents
+
+
+def wants_installment(text: str) -> bool:
+    """'pay the next installment', 'pay my monthly payment'."""
+    return bool(_INSTALLMENT.search(clean(text)))

@@ -17,6 +17,7 @@ from actions.parsing import (
     parse_household,
     parse_money,
 )
+from actions.payments import autopay_offer
 from billing.accounts import AccountSnapshot, load_snapshot
 from billing.core.assistance import AssistancePolicy, load_poverty_table, screen
 from billing.core.balances import compute_balance
@@ -246,10 +247,10 @@ class CreatePlan(AccountAction):
             return []
         schedule = [(i.seq, i.due_date, i.amount) for i in option.installments]
         try:
-            create_plan(session=turn.session, patient_id=account.patient_id,
-                        total=sum(a for *_, a in schedule), installments=schedule)
+            plan = create_plan(session=turn.session, patient_id=account.patient_id,
+                               total=sum(a for *_, a in schedule), installments=schedule)
         except RequestError as err:
             turn.say(t.plan_not_created(str(err)))
             return []
-        turn.say(t.plan_created(schedule))
+        turn.say(t.plan_created(schedule), autopay_offer(turn, plan.id))
         return [*(SlotSet(s, None) for s in FORM_SLOTS), SlotSet("said_offer", None)]

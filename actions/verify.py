@@ -235,6 +235,7 @@ RESUMABLE = {
     "action_check_balance", "action_dispute_charge", "action_refund_status",
     "action_payment_plan", "action_make_payment", "action_insurance_coverage",
     "action_request_statement", "action_update_insurance", "action_explain_bill",
+    "action_stop_autopay",
 }
 # What a patient may leave verification for (it needs none).
 ESCAPES = {"action_request_human", "action_goodbye", "action_financial_assistance"}

@@ -44,6 +44,10 @@ async def _predict(model: str, data: str) -> list[dict]:
             "gold": example.get_full_intent(),
             "predicted": _full_intent(parsed),
             "confidence": float(intent.get("confidence") or 0.0),
+            # the classifier's own top intents, before the FallbackClassifier (threshold sweeps)
+            "ranking": [[r.get("name"), float(r.get("confidence") or 0.0)]
+                        for r in parsed.get("intent_ranking") or []
+                        if r.get("name") != "nlu_fallback"][:3],
             "gold_entities": _spans(example.get("entities")),
             "predicted_entities": _spans(parsed.get("entities")),
         })

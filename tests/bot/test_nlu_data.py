@@ -18,7 +18,7 @@ BILLING_INTENTS = [
 ]
 OTHER_INTENTS = [
     "greet", "goodbye", "thanks", "affirm", "deny", "help", "out_of_scope", "bot_challenge",
-    "inform",
+    "inform", "stop_autopay",
 ]
 FAQ_INTENTS = [f"faq/{topic}" for topic in TOPICS]
 ALL_INTENTS = BILLING_INTENTS + ["explain_bill"] + OTHER_INTENTS + FAQ_INTENTS

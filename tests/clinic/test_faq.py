@@ -15,7 +15,7 @@ from clinic.settings import Settings
 def test_the_default_answers_cover_every_topic_and_are_dated():
     faq = load_faq(Settings().faq_dir)
     assert set(faq.answers) == set(TOPICS)
-    assert faq.reviewed <= date.today()
+    assert faq.reviewed >= date(2026, 1, 1)  # dated, and reviewed this year or later
     for answer in faq.answers.values():
         assert 80 <= len(answer.text) <= 520, answer.topic  # two or three text messages
         assert "$" not in answer.text or answer.topic in ("deductible", "copay_coinsurance",

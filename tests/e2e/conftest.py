@@ -19,6 +19,7 @@ from billing.db.models import Throttle, Verification
 from bot.processes import free_port, start_action_server, start_rasa
 from clinic.settings import ROOT
 from tests.e2e.clinic import SENDERS, load_clinic
+from tests.stripe_double import StripeDouble
 
 MODEL = ROOT / "models" / "current"
 SESSION_SECRET = "e2e-" + uuid.uuid4().hex
@@ -49,6 +50,7 @@ class Assistant:
     db_url: str
     client: httpx.Client
     today: date
+    stripe: StripeDouble | None = None  # the action server makes its payment links there
 
     def sms(self, phone: str) -> Chat:
         return Chat(self.client, self.url, sender_key("sms", phone), "sms", phone)
@@ -78,20 +80,24 @@ def assistant(tmp_path_factory):
         load_clinic(session, today)
     engine.dispose()
     action_port, rasa_port = free_port(), free_port()
+    stripe = StripeDouble()
     actions = start_action_server(
         action_port, log_path=work / "actions.log", database_url=db_url,
-        extra_env={"SESSION_SECRET": SESSION_SECRET, "PUBLIC_BASE_URL": "http://chat.test"},
+        extra_env={"SESSION_SECRET": SESSION_SECRET, "PUBLIC_BASE_URL": "http://chat.test",
+                   "STRIPE_SECRET_KEY": stripe.secret_key, "STRIPE_API_BASE": stripe.url},
     )
     try:
         rasa = start_rasa(rasa_port, model=MODEL, action_url=actions.url, work_dir=work)
     except Exception:
         actions.stop()
+        stripe.close()
         raise
     with httpx.Client() as client:
         yield Assistant(f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook", db_url, client,
-                        today)
+                        today, stripe)
     rasa.stop()
     actions.stop()
+    stripe.close()
 
 
 @pytest.fixture(autouse=True)

@@ -99,7 +99,7 @@ class SentenceEncoderFeaturizer(DenseFeaturizer, GraphComponent):
         for start in range(0, len(todo), size):
             chunk = todo[start:start + size]
             words = [[t.text for t in m.get(TOKENS_NAMES[attribute])] for m in chunk]
-            for message, (sequence, sentence) in zip(chunk, self._features(words)):
+            for message, (sequence, sentence) in zip(chunk, self._features(words), strict=True):
                 self.add_features_to_message(sequence, sentence, attribute, message)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
