@@ -61,7 +61,8 @@ def yaml_files(directory: Path) -> list[Path]:
 
 def training_inputs(nlu_only: bool = False) -> list[Path]:
     """Every file the model is trained from; the held-out split is deliberately not among them."""
-    files = [CONFIG_FILE, REQUIREMENTS_FILE, *yaml_files(NLU_DATA_DIR)]
+    files = [CONFIG_FILE, REQUIREMENTS_FILE, *yaml_files(NLU_DATA_DIR),
+             *sorted((RUNTIME_DIR / "billbot_nlu").glob("*.py"))]  # our own components
     if not nlu_only:
         files += [DOMAIN_FILE, *yaml_files(DIALOGUE_DATA_DIR)]
     return files
