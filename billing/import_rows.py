@@ -50,10 +50,11 @@ OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "patients": ("address_line1", "address_line2", "city", "state", "zip", "email_consent"),
 }
 # USPS codes: the states, DC, the territories and the armed forces' (AA, AE, AP).
-US_STATES = frozenset("""
-    AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ
-    NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC PR VI GU AS MP AA AE AP
-""".split())
+_STATE_CODES = (
+    "AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ "
+    "NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC PR VI GU AS MP AA AE AP"
+)
+US_STATES = frozenset(_STATE_CODES.split(" "))
 _ZIP = re.compile(r"^(\d{5})(?:-?(\d{4}))?$")
 CHANNELS = ("sms", "telegram", "email", "none")
 ENTRY_TYPES = tuple(t.value for t in EntryType)
