@@ -76,9 +76,9 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("bot/channels/sms.py", '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'):
         "the empty TwiML answer to Twilio's webhook, no message",
     ("bot/channels/email_message.py",
-     '<!doctype html><html><head><meta charset="utf-8"></head><body style="font-family: '
+     ('<!doctype html><html><head><meta charset="utf-8"></head><body style="font-family: '
      'Arial, sans-serif; font-size: 15px; color: #1f2a37; max-width: 560px">\n{}\n'
-     '</body></html>\n'): "the HTML part's frame, no words",
+     '</body></html>\n')): "the HTML part's frame, no words",
     ("bot/statements/pdf.py", "<br/><font color='#5b6573'>{}</font>"): "PDF markup, no words",
     ("bot/statements/pdf.py", "<font size='13'><b>{}: {}</b></font>"): "PDF markup, no words",
 }

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Self
 
 import trustme
 from aiosmtpd.controller import Controller
@@ -30,7 +31,7 @@ class _Handler:
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.lower() in self.refuse:
-            return "550 5.1.1 <%s>: Recipient address rejected: User unknown" % address
+            return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -71,7 +72,7 @@ class SmtpDouble:
     def refuse(self, address: str) -> None:
         self._handler.refuse.add(address.lower())
 
-    def __enter__(self) -> SmtpDouble:
+    def __enter__(self) -> Self:
         self.controller.start()
         return self
 

@@ -114,9 +114,9 @@ def test_schedule_always_sums_to_the_balance(balance, months):
 
 # ---- statement_options: the plans a statement prints, with no income asked ----------------
 
-from billing.core.money import cents  # noqa: E402
-from billing.core.plans import PlanPolicy as _Policy  # noqa: E402
-from billing.core.plans import statement_options  # noqa: E402
+from billing.core.money import cents
+from billing.core.plans import PlanPolicy as _Policy
+from billing.core.plans import statement_options
 
 
 def test_statement_options_are_the_shortest_terms_whose_installments_reach_the_minimum():

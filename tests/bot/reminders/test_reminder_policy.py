@@ -327,16 +327,16 @@ def test_config_defaults_match_the_issue():
 
 # ---- email as a reminder channel ----------------------------------------------------------
 
-from bot.reminders.policy import Candidate as _Candidate  # noqa: E402
-from bot.reminders.policy import choose_channel as _choose  # noqa: E402
+from bot.reminders.policy import Candidate as _Candidate
+from bot.reminders.policy import choose_channel as _choose
 
 
 def _email_candidate(**kw) -> _Candidate:
-    base = dict(patient_id=1, account_number="A1", preferred_channel="email", has_phone=True,
-                sms_consent=False, sms_opted_out=False, telegram_linked=False,
-                timezone="America/New_York", state="NY", open_dispute=False, active_plan=False,
-                needs_review=False, oldest_due=date(2026, 1, 1), has_email=True,
-                email_consent=True)
+    base = {"patient_id": 1, "account_number": "A1", "preferred_channel": "email", "has_phone": True,
+                "sms_consent": False, "sms_opted_out": False, "telegram_linked": False,
+                "timezone": "America/New_York", "state": "NY", "open_dispute": False, "active_plan": False,
+                "needs_review": False, "oldest_due": date(2026, 1, 1), "has_email": True,
+                "email_consent": True}
     return _Candidate(**{**base, **kw})
 
 

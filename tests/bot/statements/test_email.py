@@ -159,7 +159,7 @@ def test_a_statement_notice_links_to_the_statement_and_states_no_amount_unless_c
     engine = _engine(email_settings)
     pid = _email_patient(engine)
     channel = EmailChannel(email_settings, clock=FixedClock(NOW))
-    quiet = lambda n: Progress(n, enabled=False)  # noqa: E731
+    quiet = lambda n: Progress(n, enabled=False)
     report = run_statements(email_settings, engine, NOW.date(), tmp_path / "a", now=NOW,
                             email=channel, progress=quiet)
     assert (report.statements, report.emailed, report.letters) == (1, 1, 0)

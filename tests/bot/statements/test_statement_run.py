@@ -32,7 +32,7 @@ from tests.doubles.smtp import SmtpDouble
 
 TODAY = date(2026, 6, 1)
 NOW = datetime(2026, 6, 1, 15, 0, tzinfo=UTC)
-QUIET = lambda n: Progress(n, enabled=False)  # noqa: E731
+QUIET = lambda n: Progress(n, enabled=False)
 
 
 @pytest.fixture
