@@ -43,6 +43,19 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "chargemaster": ("cpt_code", "description", "price"),
     "fee_schedules": ("payer", "cpt_code", "allowed_amount", "effective_date", "termination_date"),
 }
+# Columns a file may leave out: a patient's mailing address (letters; the state also picks the
+# stricter state quiet hours for reminders) and email consent. A column left out of the file
+# keeps what is stored; present but empty, it clears it.
+OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "patients": ("address_line1", "address_line2", "city", "state", "zip", "email_consent"),
+}
+# USPS codes: the states, DC, the territories and the armed forces' (AA, AE, AP).
+_STATE_CODES = (
+    "AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ "
+    "NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC PR VI GU AS MP AA AE AP"
+)
+US_STATES = frozenset(_STATE_CODES.split(" "))
+_ZIP = re.compile(r"^(\d{5})(?:-?(\d{4}))?$")
 CHANNELS = ("sms", "telegram", "email", "none")
 ENTRY_TYPES = tuple(t.value for t in EntryType)
 CLAIM_STATUSES = tuple(s.value for s in ClaimStatus)
@@ -79,6 +92,7 @@ class Rec:
     line: int
     account: str
     values: dict
+    absent: tuple[str, ...] = ()  # optional columns the file leaves out: keep what is stored
 
 
 class _Row:
@@ -201,7 +215,44 @@ def _patient(row: _Row, today: date) -> Rec | None:
     needs = {"sms": "phone", "telegram": "telegram_chat_id", "email": "email"}.get(channel or "")
     if needs and row.ok and v[needs] is None:
         row.fail(f"preferred_channel {channel} needs a {needs}")
-    return Rec(row.file, row.line, account, v) if row.ok and account else None
+    v.update(_address(row))
+    consent = row.choice("email_consent", ("yes", "no"))
+    # Choosing email as the preferred channel is consent to it, unless the file says no.
+    v["email_consent"] = consent == "yes" if consent else channel == "email"
+    absent = tuple(c for c in OPTIONAL_COLUMNS["patients"] if c not in row.raw)
+    return Rec(row.file, row.line, account, v, absent) if row.ok and account else None
+
+
+def _address(row: _Row) -> dict:
+    """The mailing address: a US state code, a 5 or 9 digit ZIP; line 1, city, state and
+    ZIP together or none of them (a state alone is kept for the quiet hours)."""
+    v = {
+        "address_line1": row.text("address_line1", max_len=120),
+        "address_line2": row.text("address_line2", max_len=120),
+        "city": row.text("city", max_len=80),
+        "state": None,
+        "zip": None,
+    }
+    state = row.text("state", max_len=20)
+    if state is not None:
+        if state.upper() in US_STATES:
+            v["state"] = state.upper()
+        else:
+            row.fail(f"state {state!r} is not a US state code (two letters, e.g. OR)")
+    code = row.text("zip", max_len=20)
+    if code is not None:
+        found = _ZIP.match(code)
+        if found is None:
+            row.fail(f"zip {code!r} is not a 5 or 9 digit ZIP code (97477 or 97477-1234)")
+        else:
+            v["zip"] = found[1] + (f"-{found[2]}" if found[2] else "")
+    given = [c for c in ("address_line1", "address_line2", "city", "zip") if row.raw.get(c)
+             and row.raw[c].strip()]
+    if given and row.ok:
+        lacking = [c for c in ("address_line1", "city", "state", "zip") if v[c] is None]
+        if lacking:
+            row.fail(f"an address needs {', '.join(lacking)} too")
+    return v
 
 
 def _percent(row: _Row, col: str) -> Decimal | None:

@@ -146,7 +146,8 @@ def _fetch(session: Session, columns: Sequence, key_col, keys: Iterable) -> list
 
 _PATIENT_FIELDS = (
     "first_name", "last_name", "date_of_birth", "phone", "email", "telegram_chat_id",
-    "timezone", "preferred_channel", "sms_consent",
+    "timezone", "preferred_channel", "sms_consent", "address_line1", "address_line2", "city",
+    "state", "zip", "email_consent",
 )
 _COVERAGE_FIELDS = (
     "plan_name", "deductible_cents", "deductible_met_cents", "coinsurance_percent", "copay_cents",
@@ -281,17 +282,23 @@ def import_sources(
         row[1]: (row[0], *row[2:])
         for row in _fetch(
             session, (Patient.id, Patient.account_number, *_cols(Patient, _PATIENT_FIELDS),
-                      Patient.sms_consent_at),
+                      Patient.sms_consent_at, Patient.email_consent_at),
             Patient.account_number, [r.account for r in recs["patients"]],
         )
     }
     for r in recs["patients"]:
         prev = old_patients.get(r.account)
-        consent_at = prev[-1] if prev else None
-        if r.values["sms_consent"]:
-            r.values["sms_consent_at"] = consent_at if prev and prev[-2] else now
-        else:
-            r.values["sms_consent_at"] = None
+        stored_value = dict(zip(_PATIENT_FIELDS, prev[1:], strict=False)) if prev else {}
+        for name in r.absent:  # an optional column the file leaves out keeps what is stored
+            if name in stored_value:
+                r.values[name] = stored_value[name]
+        for kind in ("sms", "email"):
+            was_at = prev[-2 if kind == "sms" else -1] if prev else None
+            if r.values[f"{kind}_consent"]:
+                given_before = bool(stored_value.get(f"{kind}_consent"))
+                r.values[f"{kind}_consent_at"] = was_at if given_before else now
+            else:
+                r.values[f"{kind}_consent_at"] = None
         r.values["account_number"] = r.account
     new = _upsert(session, Patient, _PATIENT_FIELDS, recs["patients"], old_patients,
                   report.counts["patients"], lambda r: r.account)

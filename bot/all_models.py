@@ -10,3 +10,4 @@ from billing.refunds import models as refund_models  # noqa: F401
 from bot import messaging_models  # noqa: F401
 from bot.console import console_models  # noqa: F401
 from bot.reminders import reminders_models  # noqa: F401
+from bot.statements import statement_models  # noqa: F401

@@ -31,7 +31,7 @@ from bot.observability import (
 from bot.pipeline import Pipeline
 from bot.pipeline_observer import PipelineObserver
 from bot.rasa_pool import make_rasa_client, rasa_urls
-from bot.routers import health, sms, statements, telegram, webchat
+from bot.routers import email, health, sms, statements, telegram, webchat
 from bot.routers import stripe as stripe_router
 from bot.routers.errors import install_error_handlers
 from bot.routers.health import HealthTargets
@@ -109,7 +109,7 @@ def create_app(
         engine, rasa_urls(settings.rasa_url), action_server_url(settings),
         settings.rasa_lock_store_url or None)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
-    for feature in (health, sms, telegram, webchat, statements, stripe_router):
+    for feature in (health, sms, telegram, webchat, statements, stripe_router, email):
         app.include_router(feature.router)
     install_error_handlers(app)
     install_security_headers(app)

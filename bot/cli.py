@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "bot.commands.serve",
     "bot.commands.retention",
     "bot.commands.payments",
+    "bot.commands.statements",
 ]
 
 

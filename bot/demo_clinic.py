@@ -25,6 +25,7 @@ from billing.core.ledger import CoverageTerms
 from billing.core.money import Cents, percent_of
 from billing.core.plans import schedule
 from billing.db.models import Patient
+from billing.import_rows import OPTIONAL_COLUMNS
 from billing.importer import COLUMNS, ImportReport, import_sources, source_from_text
 from billing.payment_plans.models import PaymentPlan
 from billing.payment_plans.service import PlanExists, create_plan
@@ -102,6 +103,23 @@ PLANS = (  # kind, payer, plan name, weight
     ("self", "", "", 15),
 )
 ALLOWED_PERCENT = {"ppo": 78, "hmo": 72, "hdhp": 80, "medicare": 55, "medicaid": 45}
+# Mailing addresses: a city of each zone (made-up streets; ZIPs of the city's range).
+CITIES = {
+    "America/New_York": (("New York", "NY", "100"), ("Boston", "MA", "021"),
+                         ("Atlanta", "GA", "303"), ("Miami", "FL", "331")),
+    "America/Chicago": (("Chicago", "IL", "606"), ("Dallas", "TX", "752"),
+                        ("Austin", "TX", "787")),
+    "America/Denver": (("Denver", "CO", "802"), ("Salt Lake City", "UT", "841")),
+    "America/Phoenix": (("Phoenix", "AZ", "850"), ("Tucson", "AZ", "857")),
+    "America/Los_Angeles": (("Los Angeles", "CA", "900"), ("San Francisco", "CA", "941"),
+                            ("Seattle", "WA", "981"), ("Portland", "OR", "972")),
+    "America/Detroit": (("Detroit", "MI", "482"),),
+    "America/Indiana/Indianapolis": (("Indianapolis", "IN", "462"),),
+    "America/Anchorage": (("Anchorage", "AK", "995"),),
+    "Pacific/Honolulu": (("Honolulu", "HI", "968"),),
+}
+STREETS = ("Oak St", "Maple Ave", "Cedar Ln", "Pine St", "Elm St", "Lakeview Dr", "Hillcrest Rd",
+           "Park Ave", "Washington St", "Sunset Blvd", "River Rd", "Meadow Way")
 
 
 @dataclass
@@ -126,10 +144,14 @@ class DemoClinic:
 
     def csv_text(self, kind: str) -> str:
         out = io.StringIO()
-        w = csv.DictWriter(out, fieldnames=COLUMNS[kind], lineterminator="\n")
+        w = csv.DictWriter(out, fieldnames=_columns(kind), lineterminator="\n")
         w.writeheader()
         w.writerows(self.rows[kind])
         return out.getvalue()
+
+
+def _columns(kind: str) -> tuple[str, ...]:
+    return COLUMNS[kind] + OPTIONAL_COLUMNS.get(kind, ())
 
 
 def _money(cents: Cents) -> str:
@@ -167,13 +189,15 @@ class _Builder:
 
     def __init__(self, rnd: random.Random, today: date, prices: dict[str, PriceEntry]):
         self.rnd, self.today, self.prices = rnd, today, prices
+        # Addresses from a stream of their own, so the rest of the clinic is as before.
+        self.addresses = random.Random("billbot demo addresses")
         self.rows: dict[str, list[dict]] = {k: [] for k in COLUMNS}
         self.covs: dict[str, _Cov] = {}
         self.visits: dict[str, list[_Visit]] = {}
         self.used_days: dict[str, set[date]] = {}
 
     def row(self, kind: str, **values) -> dict:
-        r = {c: _cell(values.get(c)) for c in COLUMNS[kind]}
+        r = {c: _cell(values.get(c)) for c in _columns(kind)}
         self.rows[kind].append(r)
         return r
 
@@ -181,9 +205,19 @@ class _Builder:
                 channel="sms", consent=True) -> None:
         self.row("patients", account_number=acct, first_name=first, last_name=last,
                  date_of_birth=dob, phone=phone, email=email, telegram_chat_id=chat,
-                 timezone=tz, preferred_channel=channel, sms_consent="yes" if consent else "no")
+                 timezone=tz, preferred_channel=channel, sms_consent="yes" if consent else "no",
+                 **self.address(tz))
         self.visits[acct] = []
         self.used_days[acct] = set()
+
+    def address(self, tz: str) -> dict[str, str]:
+        """A made-up street address in a city of the patient's zone."""
+        r = self.addresses
+        city, state, prefix = r.choice(CITIES[tz])
+        line2 = f"Apt {r.randint(1, 40)}" if r.random() < 0.25 else ""
+        return {"address_line1": f"{r.randint(10, 9899)} {r.choice(STREETS)}",
+                "address_line2": line2, "city": city, "state": state,
+                "zip": f"{prefix}{r.randint(1, 99):02d}"}
 
     def coverage(self, acct: str, kind: str, member_no: int) -> None:
         rnd = self.rnd

@@ -1,5 +1,5 @@
-"""Tables of the gateway: every inbound and outbound message (text already masked) and the
-SMS consent record of each phone number."""
+"""Tables of the gateway: every inbound and outbound message (text already masked), the
+SMS consent record of each phone number and the email opt-out record of each address."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -54,3 +54,16 @@ class SmsOptOut(Base):
     opted_out_at: Mapped[datetime | None]
     opted_in_at: Mapped[datetime | None]
     source: Mapped[str] = mapped_column(String(32))  # keyword | phrase | twilio_21610 | ...
+
+
+class EmailOptOut(Base):
+    """The consent state of one email address: opted out while opted_out is true (the
+    one-click unsubscribe of RFC 8058, or the unsubscribe page)."""
+
+    __tablename__ = "email_opt_outs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(String(254), unique=True)  # lower-cased
+    opted_out: Mapped[bool] = mapped_column(default=True)
+    opted_out_at: Mapped[datetime | None]
+    opted_in_at: Mapped[datetime | None]
+    source: Mapped[str] = mapped_column(String(32))  # one_click | unsubscribe_page | ...

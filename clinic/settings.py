@@ -123,6 +123,24 @@ class Settings(BaseSettings):
     payment_link_ttl_minutes: int = 60  # a checkout link expires after this (30 to 1440)
     autopay_retry_days: str = "3,7"  # days after a failed installment charge to try again
     autopay_interval_minutes: float = 60.0  # how often the supervisor runs autopay
+    # Statements and letters: the clinic's postal address, lines separated by ";"
+    clinic_address: str = "1200 River Road, Suite 100; Springfield, OR 97477"
+    # Email (bot/channels/email.py): SMTP to the configured relay, STARTTLS unless turned off;
+    # empty SMTP_HOST: no email channel (email reminders and notices wait, pending).
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_starttls: bool = True
+    smtp_username: str = ""
+    smtp_password: str = Field("", json_schema_extra=SECRET)
+    smtp_ca_file: str = ""  # CA bundle the relay's certificate is checked against; empty: system
+    smtp_timeout_s: float = 30.0
+    email_from: str = ""  # e.g. "Riverside Family Clinic <billing@example-clinic.org>"
+    email_reply_to: str = ""
+    email_unsubscribe_mailto: str = ""  # also listed in List-Unsubscribe when set
+    email_bounce_webhook_secret: str = Field("", json_schema_extra=SECRET)
+    statement_email_attach_pdf: bool = False  # attach the PDF to the notice instead of a link only
+    statement_email_show_amount: bool = False  # state the amount due in the notice
+    statement_email_link_ttl_days: int = 30  # how long an emailed statement link stays valid
 
 
     @field_validator("database_url")

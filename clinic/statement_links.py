@@ -30,19 +30,29 @@ def _sign(secret: str, payload: str) -> str:
     return _b64(mac.digest())
 
 
-def make_token(settings: Settings, patient_id: int, now: datetime) -> str:
-    """A signed token for the patient's statement link that expires after the configured TTL."""
+def make_token(settings: Settings, patient_id: int, now: datetime,
+               ttl: timedelta | None = None) -> str:
+    """A signed token for the patient's statement link that expires after `ttl` (default:
+    the configured statement_link_ttl_minutes)."""
     if not settings.session_secret:
         raise StatementLinksDisabled("SESSION_SECRET is not set")
-    expires = int((now + timedelta(minutes=settings.statement_link_ttl_minutes)).timestamp())
+    ttl = ttl if ttl is not None else timedelta(minutes=settings.statement_link_ttl_minutes)
+    expires = int((now + ttl).timestamp())
     payload = _b64(f"{patient_id}.{expires}".encode())
     return f"{payload}.{_sign(settings.session_secret, payload)}"
 
 
-def statement_url(settings: Settings, patient_id: int, now: datetime) -> str:
-    """A link to the patient's statement, valid for statement_link_ttl_minutes from now."""
-    token = make_token(settings, patient_id, now)
+def statement_url(settings: Settings, patient_id: int, now: datetime,
+                  ttl: timedelta | None = None) -> str:
+    """A link to the patient's statement, valid for `ttl` (default statement_link_ttl_minutes)
+    from now."""
+    token = make_token(settings, patient_id, now, ttl)
     return f"{settings.public_base_url.rstrip('/')}/statements/{token}"
+
+
+def email_link_ttl(settings: Settings) -> timedelta:
+    """How long a statement link sent by email stays valid (an email is read days later)."""
+    return timedelta(days=settings.statement_email_link_ttl_days)
 
 
 def read_token(settings: Settings, token: str, now: datetime) -> int | None:

@@ -91,6 +91,17 @@ def plan_options(
     longer than policy.max_months.
     """
     affordable = affordable_monthly(balance, monthly_income, policy)
+    return _offer(balance, affordable, first_due, policy)
+
+
+def statement_options(balance: Cents, first_due: date, policy: PlanPolicy) -> PlanOffer:
+    """The plans a statement prints, where no income is known: plan_options with every term
+    affordable, so the same rules choose (fewest months first, each installment at least
+    policy.min_monthly, at most MAX_OPTIONS) and the same schedule splits the balance."""
+    return _offer(balance, max(ZERO, balance), first_due, policy)
+
+
+def _offer(balance: Cents, affordable: Cents, first_due: date, policy: PlanPolicy) -> PlanOffer:
     if balance <= 0:
         return PlanOffer(balance, affordable, (), "no_balance")
     terms = sorted(t for t in set(policy.term_choices) if 1 <= t <= policy.max_months)

@@ -39,6 +39,17 @@ class Patient(Base):
     telegram_opted_out_at: Mapped[datetime | None]  # STOP in the Telegram chat: no reminders there
     language: Mapped[str] = mapped_column(String(8), default="en")
     state: Mapped[str | None] = mapped_column(String(2))  # US state, for quiet-hour rules
+    # The mailing address (patients.csv, optional): letters go to it in a windowed envelope.
+    address_line1: Mapped[str | None] = mapped_column(String(120))
+    address_line2: Mapped[str | None] = mapped_column(String(120))
+    city: Mapped[str | None] = mapped_column(String(80))
+    zip: Mapped[str | None] = mapped_column(String(10))  # 12345 or 12345-6789
+    # Email consent and opt-out, kept like SMS's; a bounce marks the address failing.
+    email_consent: Mapped[bool] = mapped_column(default=False)
+    email_consent_at: Mapped[datetime | None]
+    email_opted_out_at: Mapped[datetime | None]
+    email_failing_at: Mapped[datetime | None]  # the relay bounced it: nothing more is sent
+    email_failure: Mapped[str | None] = mapped_column(String(16))  # the relay's code, e.g. 5.1.1
     needs_review: Mapped[bool] = mapped_column(default=False)  # aged account flagged for a rep
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

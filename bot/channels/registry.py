@@ -11,7 +11,7 @@ from clinic.settings import Settings
 
 
 class Channels(Mapping[str, Channel]):
-    """Channels by name ('sms', 'telegram', 'web'); the web chat is always there."""
+    """Channels by name ('sms', 'telegram', 'email', 'web'); the web chat is always there."""
 
     def __init__(self, channels: Iterable[Channel] = ()):
         self._by_name: dict[str, Channel] = {"web": WebChannel()}
@@ -35,7 +35,8 @@ class Channels(Mapping[str, Channel]):
 
 def build_channels(settings: Settings, *, telegram_polling: bool = False) -> Channels:
     """The channels the settings configure: SMS with a Twilio account and auth token,
-    Telegram with a bot token (polling instead of its webhook when asked), web always."""
+    Telegram with a bot token (polling instead of its webhook when asked), email with an
+    SMTP relay and a sender, web always."""
     found: list[Channel] = []
     if settings.twilio_account_sid and settings.twilio_auth_token:
         from bot.channels.sms import SmsChannel
@@ -45,4 +46,8 @@ def build_channels(settings: Settings, *, telegram_polling: bool = False) -> Cha
         from bot.channels.telegram import TelegramChannel
 
         found.append(TelegramChannel(settings, polling=telegram_polling))
+    if settings.smtp_host and settings.email_from:
+        from bot.channels.email import EmailChannel
+
+        found.append(EmailChannel(settings))
     return Channels(found)

@@ -36,6 +36,7 @@ class AccountSummary:
     active_coverages: tuple
     pending_changes: tuple[PendingChange, ...]
     findings: tuple[Finding, ...] = ()  # every check, against the clinic's price list too
+    email_status: str | None = None  # the email address bounced or unsubscribed: why email stops
 
     @property
     def requested_refunds(self):
@@ -60,4 +61,15 @@ def account_summary(session: Session, patient_id: int, today: date,
         active_coverages=tuple(c for c in snap.coverages if c.active_on(today)),
         pending_changes=tuple(PendingChange(c.id, c.payer, c.member_id) for c in changes),
         findings=tuple(account_findings(snap, load_clinic_prices(session), policy, today)),
+        email_status=email_status(patient),
     )
+
+
+def email_status(patient: Patient) -> str | None:
+    """For the representative: the patient's email is failing (bounced) or unsubscribed."""
+    if patient.email_failing_at is not None:
+        return (f"Email failing: bounced {patient.email_failing_at:%Y-%m-%d} "
+                f"({patient.email_failure or 'no code'})")
+    if patient.email_opted_out_at is not None:
+        return f"Email unsubscribed {patient.email_opted_out_at:%Y-%m-%d}"
+    return None

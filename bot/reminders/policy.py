@@ -163,6 +163,10 @@ class Candidate:
     reminded_step: int | None = None  # highest step already in the outbox (any outcome)
     telegram_opted_out: bool = False  # STOP sent in the linked Telegram chat
     last_contact_at: datetime | None = None  # last reminder sent (or possibly sent)
+    has_email: bool = False
+    email_consent: bool = False
+    email_opted_out: bool = False  # unsubscribed (one-click or the page)
+    email_failing: bool = False  # the relay bounced the address
 
 
 SEND, DEFER, SKIP = "send", "defer", "skip"
@@ -186,7 +190,12 @@ class Decision:
 def choose_channel(c: Candidate) -> tuple[str | None, str]:
     """The channel to use and, when there is none, why. The preferred channel only: a patient
     who chose Telegram is not texted instead. Web chat cannot be pushed to, so a web-chat
-    patient is reached by SMS or Telegram where they have agreed to it."""
+    patient is reached by SMS or Telegram where they have agreed to it; so is an email
+    patient whose email cannot be used (unsubscribed, bouncing), as before email was a
+    channel."""
+    email_reason = email_blocker(c)
+    if c.preferred_channel == "email" and email_reason is None:
+        return "email", ""
     pref = c.preferred_channel if c.preferred_channel in ("sms", "telegram") else None
     sms_reason = _sms_blocker(c)
     if pref == "sms":
@@ -198,7 +207,22 @@ def choose_channel(c: Candidate) -> tuple[str | None, str]:
         return "sms", ""
     if telegram_reason is None:
         return "telegram", ""
+    if c.preferred_channel == "email" and email_reason is not None:
+        return None, email_reason
     return None, sms_reason
+
+
+def email_blocker(c: Candidate) -> str | None:
+    """Why this patient cannot be emailed, or None."""
+    if not c.has_email:
+        return "no email address"
+    if c.email_opted_out:
+        return "unsubscribed from email"
+    if c.email_failing:
+        return "email address failing (bounced)"
+    if not c.email_consent:
+        return "no email consent"
+    return None
 
 
 def _telegram_blocker(c: Candidate) -> str | None:
@@ -333,6 +357,7 @@ NOT_RETRYABLE = {
     "forbidden": FAIL,  # Telegram: the user blocked the bot
     "bad_request": FAIL,  # Telegram: e.g. chat not found
     "timeout": UNKNOWN,  # the request may have reached the channel: never resent
+    "tls": FAIL,  # SMTP: the relay's certificate did not verify, a configuration problem
 }
 
 
@@ -340,5 +365,7 @@ def failure_outcome(code: str | None) -> str:
     """retry | fail | unknown | opted_out for a send that did not succeed."""
     code = (code or "").strip()
     if code in RETRYABLE or (len(code) == 3 and code.startswith("5")):  # HTTP 5xx
+        return RETRY
+    if code.startswith("smtp4"):  # the SMTP relay's temporary refusal (421, 450, 451, 452)
         return RETRY
     return NOT_RETRYABLE.get(code, FAIL)

@@ -31,8 +31,8 @@ class ReminderOutbox(Base):
     # again later starts a new episode, and the cadence starts again for it.
     episode: Mapped[date]
     step: Mapped[int]  # days past due of the cadence step (1, 15, 30, ...)
-    channel: Mapped[str] = mapped_column(String(16))  # sms | telegram
-    sender_key: Mapped[str] = mapped_column(String(120))  # the gateway's: 'sms:+1555...', 'tg:123'
+    channel: Mapped[str] = mapped_column(String(16))  # sms | telegram | email
+    sender_key: Mapped[str] = mapped_column(String(120))  # 'sms:+1555...', 'tg:123', 'email:a@b'
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     reason: Mapped[str | None] = mapped_column(String(60))  # why deferred or cancelled

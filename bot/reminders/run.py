@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 from billing import audit
 from billing.core.sender_key import SenderKey, sender_key
 from billing.db.models import Patient
-from bot import message_store
+from bot import email_consent, message_store
 from bot.channels.base import SendResult
+from bot.channels.email import is_bounce
 from bot.channels.registry import Channels, build_channels
 from bot.reminders import outbox
 from bot.reminders.outbox import Planned
@@ -44,6 +45,7 @@ from bot.reminders.policy import (
 )
 from bot.reminders.select import find_candidates
 from bot.segments import segment_count
+from bot.statements.notices import email_reminder_text
 
 log = logging.getLogger(__name__)
 ACTOR = "reminders"
@@ -136,9 +138,11 @@ class RunReport:
 
 
 def _address(patient: tuple, channel: str) -> str | None:
-    phone, chat = patient
+    phone, chat, email = patient
     if channel == "sms":
         return phone
+    if channel == "email":
+        return email
     return str(chat) if chat is not None else None
 
 
@@ -146,11 +150,11 @@ def _addresses(session: Session, ids: list[int]) -> dict[int, tuple]:
     found: dict[int, tuple] = {}
     for i in range(0, len(ids), 500):
         chunk = ids[i:i + 500]
-        for pid, phone, chat in session.execute(
-            select(Patient.id, Patient.phone, Patient.telegram_chat_id)
+        for pid, phone, chat, email in session.execute(
+            select(Patient.id, Patient.phone, Patient.telegram_chat_id, Patient.email)
             .where(Patient.id.in_(chunk))
         ):
-            found[pid] = (phone, chat)
+            found[pid] = (phone, chat, email)
     return found
 
 
@@ -195,8 +199,12 @@ def run_reminders(settings, engine: Engine, now: datetime, dry_run: bool = False
     report.flagged = len(flagged)
     if dry_run:
         return report
+    def email_text(patient_id: int) -> str:
+        return email_reminder_text(settings, patient_id, now)
+
     with Session(engine) as s, s.begin():
-        _write(s, planned, texts, pending_by_patient, seen_pending, flagged, report, now)
+        _write(s, planned, texts, pending_by_patient, seen_pending, flagged, report, now,
+               email_text)
     own = sender is None
     if own:
         sender = ChannelSenders.from_settings(settings)
@@ -214,7 +222,7 @@ def _as_date(value) -> date:
 
 def _write(s: Session, planned: list[Decision], texts: dict[int, str],
            pending_by_patient: dict, seen_pending: dict, flagged: list[int],
-           report: RunReport, now: datetime) -> None:
+           report: RunReport, now: datetime, email_text: Callable[[int], str]) -> None:
     addresses = _addresses(s, [d.patient_id for d in planned])
     rows = []
     for d in planned:
@@ -222,8 +230,9 @@ def _write(s: Session, planned: list[Decision], texts: dict[int, str],
         # The gateway's sender key ('sms:+1555...', 'tg:4242'): the reminder is on the same
         # transcript as the patient's replies.
         key = sender_key(d.channel, address)
+        body = email_text(d.patient_id) if d.channel == "email" else texts[d.step]
         rows.append(Planned(d.patient_id, d.step, d.channel, key,
-                            texts[d.step], d.not_before, d.reason, episode=d.episode))
+                            body, d.not_before, d.reason, episode=d.episode))
     outbox.write_planned(s, rows, now)
     # Pending rows from earlier runs that are no longer what this run would send.
     for pid, pend in pending_by_patient.items():
@@ -284,6 +293,8 @@ def _dispatch(engine: Engine, sender: ReminderSender, now: datetime, where: dict
             if outcome == OPTED_OUT and row.channel == "sms":
                 # The gateway's consent record (and Patient.sms_opted_out_at on that number).
                 message_store.record_opt_out(engine, address, "twilio_21610", t)
+            if row.channel == "email" and is_bounce(result.error_code):
+                email_consent.record_failing(engine, address, result.error_code, t)
 
 
 def _record(s: Session, row, result: SendResult, t: datetime, config: ReminderConfig,

@@ -24,7 +24,7 @@ from billing.disputes.enums import DisputeStatus
 from billing.disputes.models import Dispute
 from billing.payment_plans.enums import PlanStatus
 from billing.payment_plans.models import PaymentPlan
-from bot.messaging_models import SmsOptOut
+from bot.messaging_models import EmailOptOut, SmsOptOut
 from bot.reminders.policy import Candidate
 from bot.reminders.reminders_models import ReminderOutbox
 
@@ -37,6 +37,7 @@ _CREDITS = (
 # Outbox states that mean the step was dealt with (sent, possibly sent, or refused for good).
 DONE = ("sending", "sent", "failed", "unknown")
 CONTACT = ("sending", "sent", "unknown")
+MAX_EMAIL_IN_KEY = 114
 
 
 def _positive(expr):
@@ -126,11 +127,22 @@ def candidates_query(now: datetime):
         p.c.sms_opted_out_at.is_not(None),
         exists().where(SmsOptOut.phone == p.c.phone, SmsOptOut.opted_out.is_(True)),
     )
+    email_opted_out = or_(
+        p.c.email_opted_out_at.is_not(None),
+        exists().where(EmailOptOut.address == func.lower(p.c.email),
+                       EmailOptOut.opted_out.is_(True)),
+    )
     return (
         select(
             p.c.id,
             p.c.account_number,
             p.c.preferred_channel,
+            # A sender key ('email:' + address) fits the 120 characters of its columns.
+            and_(p.c.email.is_not(None), func.length(p.c.email) <= MAX_EMAIL_IN_KEY)
+            .label("has_email"),
+            p.c.email_consent,
+            email_opted_out.label("email_opted_out"),
+            p.c.email_failing_at.is_not(None).label("email_failing"),
             p.c.phone.is_not(None).label("has_phone"),
             p.c.sms_consent,
             opted_out.label("opted_out"),
@@ -188,6 +200,10 @@ def find_candidates(engine: Engine, now: datetime, batch: int = 5000) -> Iterato
                 oldest_due=_date(r.oldest_due),
                 reminded_step=r.reminded_step,
                 last_contact_at=_aware(r.last_contact),
+                has_email=bool(r.has_email),
+                email_consent=bool(r.email_consent),
+                email_opted_out=bool(r.email_opted_out),
+                email_failing=bool(r.email_failing),
             )
 
 

@@ -1,8 +1,9 @@
-"""Statement pages behind signed, expiring links (clinic.statement_links)."""
+"""Statement pages behind signed, expiring links (clinic.statement_links): the HTML page and
+the same statement as a PDF (bot.statements), the amounts of both from the one rule."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from billing.accounts import load_snapshot
@@ -11,6 +12,8 @@ from billing.core.explanation import explain
 from bot.routers.deps import ClockDep, PipelineDep, SettingsDep
 from bot.routers.errors import StatementNotFound
 from bot.routers.pages import NO_STORE, templates
+from bot.statements.content import statement_content
+from bot.statements.pdf import statement_pdf
 from clinic.statement_links import read_token
 
 router = APIRouter(tags=["statements"])
@@ -34,6 +37,25 @@ async def statement_page(request: Request, token: str, settings: SettingsDep,
         request, "statement.html",
         {"s": settings, "snap": snapshot, "bal": balance,
          "explained": explain(balance, snapshot.items),
-         "generated": clock.now().strftime("%Y-%m-%d %H:%M UTC")},
+         "generated": clock.now().strftime("%Y-%m-%d %H:%M UTC"),
+         "pdf_link": f"/statements/{token}/pdf"},
         headers=NO_STORE,
     )
+
+
+@router.get("/statements/{token}/pdf", response_class=Response)
+async def statement_pdf_download(token: str, settings: SettingsDep, clock: ClockDep,
+                                 pipeline: PipelineDep) -> Response:
+    """The statement as a PDF, dated today in the clinic's zone; 404 like the page."""
+    patient_id = read_token(settings, token, clock.now())
+    if patient_id is None:
+        raise StatementNotFound(token[:8])
+    today = clock.today(settings.clinic_timezone)
+
+    def render(engine):
+        with Session(engine) as s:
+            return statement_pdf(statement_content(s, patient_id, settings, today))
+
+    pdf = await pipeline.db(render)
+    return Response(pdf, media_type="application/pdf", headers={
+        **NO_STORE, "Content-Disposition": "inline; filename=statement.pdf"})

@@ -43,6 +43,9 @@ PATIENT_FACING = [
     "billing/core/discrepancies.py",
     "billing/payments/notices.py",
     "billing/payments/checkout.py",
+    "bot/statements/pdf.py",
+    "bot/statements/notices.py",
+    "bot/statements/content.py",
 ]
 SENTENCE = re.compile(r"[A-Za-z]{2,}[ \t]+[A-Za-z]")
 LETTER = re.compile(r"[A-Za-z]")
@@ -66,10 +69,20 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("bot/reminders/policy.py", "opted out (STOP)"): _SKIP_REASON,
     ("bot/reminders/policy.py", "no phone number"): _SKIP_REASON,
     ("bot/reminders/policy.py", "no SMS consent"): _SKIP_REASON,
+    ("bot/reminders/policy.py", "no email address"): _SKIP_REASON,
+    ("bot/reminders/policy.py", "unsubscribed from email"): _SKIP_REASON,
+    ("bot/reminders/policy.py", "email address failing (bounced)"): _SKIP_REASON,
+    ("bot/reminders/policy.py", "no email consent"): _SKIP_REASON,
     ("bot/reminders/run.py", "quiet hours"): "outbox.postpone's reason, for the operator",
     ("bot/reminders/run.py", "may have been sent: not retried"): "outbox.mark_unknown's reason",
     ("bot/channels/sms.py", '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'):
         "the empty TwiML answer to Twilio's webhook, no message",
+    ("bot/channels/email_message.py",
+     ('<!doctype html><html><head><meta charset="utf-8"></head><body style="font-family: '
+     'Arial, sans-serif; font-size: 15px; color: #1f2a37; max-width: 560px">\n{}\n'
+     '</body></html>\n')): "the HTML part's frame, no words",
+    ("bot/statements/pdf.py", "<br/><font color='#5b6573'>{}</font>"): "PDF markup, no words",
+    ("bot/statements/pdf.py", "<font size='13'><b>{}: {}</b></font>"): "PDF markup, no words",
 }
 
 
@@ -235,7 +248,7 @@ def test_text_fills_the_fields_and_refuses_an_unknown_id():
 # ---- the patient's web pages ------------------------------------------------------------
 
 PATIENT_PAGES = ["bot/templates/statement.html", "bot/templates/chat.html",
-                 "bot/templates/payment_return.html"]
+                 "bot/templates/payment_return.html", "bot/templates/unsubscribe.html"]
 PATIENT_SCRIPTS = ["bot/static/chat.js"]
 JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 WORDY_ATTRIBUTE = re.compile(r"""\b(?:aria-label|placeholder|title|alt)=["']([^"']*)["']""")

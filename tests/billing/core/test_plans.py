@@ -170,3 +170,34 @@ def test_schedule_at_refuses_nothing_to_pay():
         schedule_at(0, 100, OFFER_START)
     with pytest.raises(ValueError):
         schedule_at(100, 0, OFFER_START)
+
+
+# ---- statement_options: the plans a statement prints, with no income asked ----------------
+
+from billing.core.money import cents
+from billing.core.plans import PlanPolicy as _Policy
+from billing.core.plans import statement_options
+
+
+def test_statement_options_are_the_shortest_terms_whose_installments_reach_the_minimum():
+    offer = statement_options(cents(123456), date(2026, 7, 1), _Policy())
+    assert [o.months for o in offer.options] == [3, 6, 12]
+    assert [o.monthly for o in offer.options] == [41152, 20576, 10288]
+    assert offer.options[0].end_date == date(2026, 9, 1)
+
+
+def test_statement_options_for_a_small_balance_offer_fewer_or_none():
+    assert [o.months for o in statement_options(cents(10000), date(2026, 7, 1),
+                                                _Policy()).options] == [3]
+    offer = statement_options(cents(6000), date(2026, 7, 1), _Policy())
+    assert offer.options == () and offer.reason == "below_minimum"
+    assert statement_options(cents(0), date(2026, 7, 1), _Policy()).reason == "no_balance"
+
+
+@given(st.integers(min_value=1, max_value=10_000_000))
+def test_statement_options_sum_exactly_to_the_balance(balance):
+    offer = statement_options(cents(balance), date(2026, 1, 31), _Policy())
+    for option in offer.options:
+        assert sum(i.amount for i in option.installments) == balance
+        assert len(option.installments) == option.months
+        assert min(i.amount for i in option.installments) >= _Policy().min_monthly

@@ -323,3 +323,32 @@ def test_config_defaults_match_the_issue():
     assert CONFIG.state_windows["FL"] == (time(8), time(20))
     assert (CONFIG.cap_days, CONFIG.review_age_days, CONFIG.segments_per_second) == (7, 120, 1.0)
     assert replace(CONFIG, cap_days=3).cap_days == 3
+
+
+# ---- email as a reminder channel ----------------------------------------------------------
+
+from bot.reminders.policy import Candidate as _Candidate
+from bot.reminders.policy import choose_channel as _choose
+
+
+def _email_candidate(**kw) -> _Candidate:
+    base = {"patient_id": 1, "account_number": "A1", "preferred_channel": "email", "has_phone": True,
+                "sms_consent": False, "sms_opted_out": False, "telegram_linked": False,
+                "timezone": "America/New_York", "state": "NY", "open_dispute": False, "active_plan": False,
+                "needs_review": False, "oldest_due": date(2026, 1, 1), "has_email": True,
+                "email_consent": True}
+    return _Candidate(**{**base, **kw})
+
+
+@pytest.mark.parametrize(("changes", "expected"), [
+    ({}, ("email", "")),
+    ({"email_opted_out": True}, (None, "unsubscribed from email")),
+    ({"email_failing": True}, (None, "email address failing (bounced)")),
+    ({"email_consent": False}, (None, "no email consent")),
+    ({"has_email": False}, (None, "no email address")),
+    ({"email_failing": True, "sms_consent": True}, ("sms", "")),  # as before email existed
+    ({"preferred_channel": "sms", "sms_consent": True}, ("sms", "")),
+])
+def test_an_email_patient_is_reminded_by_email_while_the_address_can_be_used(changes,
+                                                                              expected):
+    assert _choose(_email_candidate(**changes)) == expected
