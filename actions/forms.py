@@ -36,6 +36,15 @@ def wants_to_stop(turn: Turn) -> bool:
     return turn.text.strip().lower().strip(".!") in STOP_WORDS
 
 
+SHORT_ANSWER_WORDS = 5
+
+
+def is_short_answer(turn: Turn) -> bool:
+    """A reply short enough to be read as the answer to the question asked ("2000", "about 3k a
+    month"), whatever intent the model gives it; a longer message is a question of its own."""
+    return len(turn.text.split()) <= SHORT_ANSWER_WORDS
+
+
 def new_topic(turn: Turn, own: str) -> str | None:
     """The action for a new question asked in the middle of a form (a confident prediction of
     another topic than the form's own action `own`), or None."""

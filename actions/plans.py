@@ -8,7 +8,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 
 from actions import templates as t
 from actions.base import AccountAction, BillbotAction, Turn, run_action
-from actions.forms import TOPIC_ACTIONS, leave_form, new_topic, switch_topic, wants_to_stop
+from actions.forms import is_short_answer, leave_form, new_topic, switch_topic, wants_to_stop
 from actions.parsing import (
     income_annual,
     income_period,
@@ -98,7 +98,7 @@ class ValidatePlanForm(BillbotAction):
 
     def _income(self, turn: Turn, account: AccountSnapshot) -> list[dict[str, Any]]:
         annual = turn.details.income_annual
-        if annual is None and turn.intent not in TOPIC_ACTIONS:
+        if annual is None and is_short_answer(turn):
             bare = parse_money(turn.entity("income") or turn.entity("amount") or turn.text)
             annual = None if bare is None else income_annual(bare, income_period(turn.text))
         if annual is None:
