@@ -9,7 +9,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from actions import templates as t
 from actions.base import BillbotAction, Turn, run_action
 from actions.forms import is_short_answer, leave_form, new_topic, switch_topic, wants_to_stop
-from actions.parsing import income_annual, income_period, parse_household, parse_money
+from actions.parsing import first_money, income_annual, income_period, parse_household
 from actions.plans import assistance_messages
 
 FORM_SLOTS = ("assist_household", "assist_income")
@@ -41,7 +41,7 @@ class ValidateAssistanceForm(BillbotAction):
         if requested == "assist_income":
             income = turn.details.income_annual
             if income is None and is_short_answer(turn):
-                bare = parse_money(turn.entity("income") or turn.entity("amount") or turn.text)
+                bare = first_money(turn.entity("income"), turn.entity("amount"), turn.text)
                 income = None if bare is None else income_annual(bare, income_period(turn.text))
         events: list[dict[str, Any]] = [SlotSet("escape_to", None)]
         if size is not None:

@@ -7,7 +7,8 @@ from typing import Any
 from rasa_sdk.events import SlotSet
 
 from actions import templates as t
-from actions.base import Turn, run_action
+from actions.base import Turn
+from actions.faq import say_answer
 
 STOP_WORDS = {"stop", "cancel", "quit", "nevermind", "never mind", "forget it", "no thanks"}
 SWITCH_CONFIDENCE = 0.6
@@ -67,7 +68,7 @@ def switch_topic(turn: Turn, slots: tuple[str, ...], action: str, requested: str
     """A new question mid-form: a general question (FAQ) is answered and the form goes on with
     its question asked again; any other ends the form cleanly and is answered."""
     if action == FAQ_ACTION:
-        events = run_action(action, turn)
+        say_answer(turn)
         turn.say(ask_again)
-        return [*events, SlotSet(requested, None), SlotSet("escape_to", None)]
+        return [SlotSet(requested, None), SlotSet("escape_to", None)]
     return leave_form(turn, slots, action)

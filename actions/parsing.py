@@ -66,6 +66,15 @@ def parse_money(text: str) -> Cents | None:
     return None
 
 
+def first_money(*texts: str) -> Cents | None:
+    """The first amount found in the first of texts that has one (an entity the extractor cut
+    short, say, then the whole message)."""
+    for text in texts:
+        if text and (value := parse_money(text)) is not None:
+            return value
+    return None
+
+
 def income_period(text: str) -> str | None:
     """'year', 'month', or None when the text does not say."""
     text = clean(text)
@@ -172,7 +181,8 @@ _INCOME_SOURCE = re.compile(
 _PAY_CUE = re.compile(
     r"\b(pay|paying|do|afford|send|put|manage|handle|offer|give|swing|spare|set up|installments?)\b",
     re.IGNORECASE)
-_PER_MONTH = re.compile(r"^\s*(?:a|per|each|every|/)\s*(?:month|mo)\b|^\s*(?:monthly|/mo)\b",
+_PER_MONTH = re.compile(r"^\s*(?:dollars?|bucks|usd)?\s*(?:(?:a|per|each|every|/)\s*(?:month|mo)\b|"
+                        r"monthly\b|/mo\b)",
                         re.IGNORECASE)
 ANNUAL_IF_AT_LEAST = 1_500_000  # a bare income of $15,000 or more is read as yearly
 

@@ -10,12 +10,12 @@ from actions import templates as t
 from actions.base import AccountAction, BillbotAction, Turn, run_action
 from actions.forms import is_short_answer, leave_form, new_topic, switch_topic, wants_to_stop
 from actions.parsing import (
+    first_money,
     income_annual,
     income_period,
     monthly_from_annual,
     parse_choice,
     parse_household,
-    parse_money,
 )
 from actions.payments import autopay_offer
 from billing.accounts import AccountSnapshot, load_snapshot
@@ -99,7 +99,7 @@ class ValidatePlanForm(BillbotAction):
     def _income(self, turn: Turn, account: AccountSnapshot) -> list[dict[str, Any]]:
         annual = turn.details.income_annual
         if annual is None and is_short_answer(turn):
-            bare = parse_money(turn.entity("income") or turn.entity("amount") or turn.text)
+            bare = first_money(turn.entity("income"), turn.entity("amount"), turn.text)
             annual = None if bare is None else income_annual(bare, income_period(turn.text))
         if annual is None:
             switched = self._switch(turn, "plan_income", t.ask_income_again())

@@ -6,13 +6,16 @@ against the database through the billing core; every wording through the catalog
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from actions import templates as t
+from actions.explain import MAX_VISITS
 from actions.plans import assistance_policy, plan_policy
 from billing.core.assistance import load_poverty_table, screen
 from billing.core.explanation import explain
 from billing.core.money import fmt
 from billing.core.plans import add_months, plan_at_monthly
+from billing.payment_plans.enums import PlanStatus
 from billing.payment_plans.models import PaymentPlan
 from clinic.faq import load_faq
 from clinic.settings import load_settings
@@ -29,6 +32,24 @@ ASKS_FOR_IDENTITY = (text("verify.ask_dob"), text("verify.ask_account_and_dob"))
 def screening(household: int, annual_income: int):
     table = load_poverty_table(SETTINGS.poverty_table_path)
     return screen(household, annual_income, table, assistance_policy(SETTINGS))
+
+
+@pytest.fixture
+def sam_without_a_plan(assistant):
+    """Sam (A1003) starts with no active plan: another test may have set one up."""
+    with assistant.db() as s:
+        patient_id = snapshot(s, "A1003").patient_id
+        s.execute(update(PaymentPlan).where(PaymentPlan.patient_id == patient_id,
+                                            PaymentPlan.status == PlanStatus.ACTIVE)
+                  .values(status=PlanStatus.CANCELLED))
+        s.commit()
+    return patient_id
+
+
+def active_plans(assistant, patient_id: int) -> list[PaymentPlan]:
+    with assistant.db() as s:
+        return list(s.scalars(select(PaymentPlan).where(
+            PaymentPlan.patient_id == patient_id, PaymentPlan.status == PlanStatus.ACTIVE)))
 
 
 def assert_no_identity_asked(reply: str) -> None:
@@ -75,42 +96,44 @@ def test_not_understanding_why_so_much_is_owed_gets_the_explanation_not_the_bala
         snap = snapshot(s, "A1000")
         b = balance(s, "A1000")
     assert text("explain.intro_due", due_now=fmt(b.due_now)) in reply
-    for explained in explain(b, snap.items):
-        if explained.visit.remaining or explained.visit.pending_insurance:
-            for sentence in explained.sentences:
-                assert sentence in reply
+    open_visits = [e for e in explain(b, snap.items)
+                   if e.visit.remaining or e.visit.pending_insurance]
+    for explained in open_visits[:MAX_VISITS]:
+        for sentence in explained.sentences:
+            assert sentence in reply
+    if len(open_visits) > MAX_VISITS:
+        assert text("explain.more_visits", count=len(open_visits) - MAX_VISITS) in reply
     assert text("explain.offer_human") in reply
+    assert "You owe" not in reply  # the explanation, not the balance again
 
 
 # A plan at the amount the patient offers; details from the first message.
 
-def test_a_monthly_amount_offered_gets_a_plan_at_that_amount(assistant):
+def test_a_monthly_amount_offered_gets_a_plan_at_that_amount(assistant, sam_without_a_plan):
     chat = assistant.sms(PLAN_PHONE)
     chat.say("could i do 200 a month on what i owe")
     reply = chat.say(us(SAM[1]))
     with assistant.db() as s:
         due_now = balance(s, "A1003").due_now
-        patient_id = snapshot(s, "A1003").patient_id
     plan = plan_at_monthly(due_now, 20000, add_months(assistant.today, 1), plan_policy(SETTINGS))
     assert plan.reason is None
     option = plan.option
     last = option.installments[-1]
     assert text("plan.ask_income") not in reply
-    assert f"That's {option.months} payments: {fmt(20000)} a month" in reply
-    assert f"{fmt(last.amount)} for the last one" in reply and day(last.due_date) in reply
+    assert t.plan_confirm_at(20000, option.months, last.amount, option.installments[0].due_date,
+                             last.due_date) in reply
     done = chat.say("yes")
     for inst in option.installments:
         assert f"{inst.seq}. {day(inst.due_date)}: {fmt(inst.amount)}" in done
+    [created] = active_plans(assistant, sam_without_a_plan)
+    assert created.total_cents == due_now == sum(i.amount for i in option.installments)
     with assistant.db() as s:
-        created = s.scalars(select(PaymentPlan).where(PaymentPlan.patient_id == patient_id)).one()
-        assert created.total_cents == due_now == sum(i.amount for i in option.installments)
-        assert [i.amount_cents for i in created.installments] == [
-            i.amount for i in option.installments]
-        s.delete(created)
-        s.commit()
+        installments = s.get(PaymentPlan, created.id).installments
+        assert [i.amount_cents for i in installments] == [i.amount for i in option.installments]
 
 
-def test_an_offer_below_the_least_installment_gets_the_nearest_allowed_and_why(assistant):
+def test_an_offer_below_the_least_installment_gets_the_nearest_allowed_and_why(
+        assistant, sam_without_a_plan):
     chat = assistant.sms(PLAN_PHONE)
     chat.say("i can only pay like 10 dollars a month, can we set something up")
     reply = chat.say(us(SAM[1]))
@@ -121,13 +144,12 @@ def test_an_offer_below_the_least_installment_gets_the_nearest_allowed_and_why(a
     assert plan.reason == "exceeds_max_term"  # $2,400 at the $25 minimum would take 96 months
     assert text("plan.offer_exceeds_max_term", offered=fmt(1000),
                 allowed=fmt(plan.option.monthly), max_months=policy.max_months) in reply
-    assert f"That's {plan.option.months} payments" in reply
+    first, last = plan.option.installments[0], plan.option.installments[-1]
+    assert t.plan_confirm_at(plan.option.monthly, plan.option.months, last.amount,
+                             first.due_date, last.due_date) in reply
     assert "Shall I set it up" in reply
     chat.say("no")
-    with assistant.db() as s:
-        patient_id = snapshot(s, "A1003").patient_id
-        assert s.scalars(select(PaymentPlan).where(PaymentPlan.patient_id == patient_id)).all() \
-            == []
+    assert active_plans(assistant, sam_without_a_plan) == []
 
 
 def test_income_and_household_from_the_first_message_are_never_asked_again(assistant):
@@ -150,7 +172,8 @@ def test_income_and_household_from_the_first_message_are_never_asked_again(assis
 
 # A new question in the middle of verification or of a form.
 
-def test_a_new_question_while_waiting_for_the_birth_date_is_the_one_answered(assistant):
+def test_a_new_question_while_waiting_for_the_birth_date_is_the_one_answered(
+        assistant, sam_without_a_plan):
     chat = assistant.sms(PLAN_PHONE)
     assert text("verify.ask_dob") in chat.say("what is my balance")
     reply = chat.say("actually can i set up a monthly payment plan instead")
@@ -174,30 +197,30 @@ def test_a_general_question_during_verification_is_answered_and_verification_goe
     assert f"You owe {fmt(due_now)} now" in answer
 
 
-def test_a_new_question_during_the_plan_form_ends_it_cleanly_and_is_answered(assistant):
+def test_a_new_question_during_the_plan_form_ends_it_cleanly_and_is_answered(
+        assistant, sam_without_a_plan):
     chat = assistant.sms(PLAN_PHONE)
     chat.say("i want a payment plan")
     assert text("plan.ask_income") in chat.say(us(SAM[1]))
     reply = chat.say("hold on, how much is my total balance right now")
     with assistant.db() as s:
         b = balance(s, "A1003")
-        patient_id = snapshot(s, "A1003").patient_id
     assert f"You owe {fmt(b.due_now)} now" in reply
     assert text("plan.ask_income") not in reply
     chat.say("no")  # declines the itemisation: nothing of the plan is left to accept
     assert "set it up" not in chat.say("yes")
-    with assistant.db() as s:
-        assert s.scalars(select(PaymentPlan).where(PaymentPlan.patient_id == patient_id)).all() \
-            == []
+    assert active_plans(assistant, sam_without_a_plan) == []
 
 
-def test_a_general_question_during_a_form_is_answered_and_the_form_resumes(assistant):
+def test_a_general_question_during_a_form_is_answered_and_the_form_resumes(
+        assistant, sam_without_a_plan):
     chat = assistant.sms(PLAN_PHONE)
     chat.say("payment plan please")
     chat.say(us(SAM[1]))
     reply = chat.say("before that, what happens if i miss a plan payment")
     assert FAQ.get("missed_plan_payment").text in reply
     assert text("plan.ask_income_again") in reply
+    assert text("faq.offer.payment_plan") not in reply  # no YES offered in the middle of a form
     options = chat.say("about 8k a month")
     assert "1)" in options and "a month for" in options
 
