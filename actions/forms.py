@@ -8,7 +8,9 @@ from rasa_sdk.events import SlotSet
 from actions import templates as t
 from actions.base import Turn
 
-STOP_WORDS = {"stop", "cancel", "quit", "nevermind", "never mind", "forget it", "no thanks"}
+STOP_WORDS = {"stop", "cancel", "quit", "nevermind", "never mind", "forget it", "no thanks",
+              "cancelar", "cancela", "olvidalo", "olvídalo", "ya no", "no gracias", "salir",
+              "alto", "parar"}
 
 
 def wants_to_stop(turn: Turn) -> bool:

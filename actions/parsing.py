@@ -8,15 +8,23 @@ from decimal import ROUND_HALF_UP, Decimal
 from billing.core.money import Cents, MoneyError, parse_amount
 
 _AMOUNT = re.compile(
-    r"\$?\s*(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?\s*(k|thousand|grand)?\b", re.IGNORECASE
+    r"\$?\s*(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?\s*(k|thousand|grand|mil)?\b", re.IGNORECASE
 )
-_YEARLY = re.compile(r"\b(year|yr|annual|annually|yearly|a year|per year|/yr|/year)\b", re.IGNORECASE)
-_MONTHLY = re.compile(r"\b(month|mo|monthly|a month|per month|/mo|/month)\b", re.IGNORECASE)
+_YEARLY = re.compile(r"\b(year|yr|annual|annually|yearly|a year|per year|/yr|/year|"
+                     r"a(?:ñ|n)o|anual|anuales|al a(?:ñ|n)o|por a(?:ñ|n)o)\b", re.IGNORECASE)
+_MONTHLY = re.compile(r"\b(month|mo|monthly|a month|per month|/mo|/month|"
+                      r"mes|al mes|por mes|mensual|mensuales|cada mes)\b", re.IGNORECASE)
 _NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
     "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "just me": 1, "only me": 1, "myself": 1,
+    # Spanish ("somos cuatro", "solo yo"); "uno"/"una" alone would also read "una persona"
+    "uno": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7, "ocho": 8,
+    "nueve": 9, "diez": 10, "once": 11, "doce": 12, "solo yo": 1, "nomas yo": 1, "yo sola": 1,
+    "yo solo": 1,
 }
-_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "last": -1}
+_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "last": -1,
+             "primera": 1, "primero": 1, "1ra": 1, "segunda": 2, "segundo": 2, "2da": 2,
+             "tercera": 3, "tercero": 3, "3ra": 3, "ultima": -1, "última": -1, "ultimo": -1}
 MAX_TEXT = 500
 
 
@@ -71,7 +79,7 @@ def parse_household(text: str) -> int | None:
 def parse_choice(text: str, months: list[int]) -> int | None:
     """The index of the chosen option: '1', 'option 2', 'the 6 month one', 'second'."""
     text = clean(text).lower()
-    by_months = re.search(r"\b(\d{1,2})\s*-?\s*(?:months?|mo|mos|payments?)\b", text)
+    by_months = re.search(r"\b(\d{1,2})\s*-?\s*(?:months?|mo|mos|payments?|meses|pagos)\b", text)
     if by_months and int(by_months.group(1)) in months:
         return months.index(int(by_months.group(1)))
     for word, position in _ORDINALS.items():

@@ -30,7 +30,7 @@ def test_rest_webhook_answers_in_rasas_format(settings, rasa):
     meta = rasa.received[0]["metadata"]
     assert {k: meta[k] for k in ("channel", "channel_user")} == {"channel": "web",
                                                                 "channel_user": "3f2b9c1e-aa"}
-    assert set(meta) == {"channel", "channel_user", "client_ref"}  # the address, hashed
+    assert set(meta) == {"channel", "channel_user", "client_ref", "lang"}  # address hashed
 
 
 @pytest.mark.parametrize("claimed", ["sms:+15551234567", "tg:424242", "web:../../x", " sms:+1 "])
