@@ -146,7 +146,7 @@ def _fetch(session: Session, columns: Sequence, key_col, keys: Iterable) -> list
 
 _PATIENT_FIELDS = (
     "first_name", "last_name", "date_of_birth", "phone", "email", "telegram_chat_id",
-    "timezone", "preferred_channel", "sms_consent",
+    "timezone", "preferred_channel", "sms_consent", "language",
 )
 _COVERAGE_FIELDS = (
     "plan_name", "deductible_cents", "deductible_met_cents", "coinsurance_percent", "copay_cents",
@@ -289,9 +289,12 @@ def import_sources(
         prev = old_patients.get(r.account)
         consent_at = prev[-1] if prev else None
         if r.values["sms_consent"]:
-            r.values["sms_consent_at"] = consent_at if prev and prev[-2] else now
+            consented = prev and prev[1 + _PATIENT_FIELDS.index("sms_consent")]
+            r.values["sms_consent_at"] = consent_at if consented else now
         else:
             r.values["sms_consent_at"] = None
+        if "language" not in r.values:  # no language column: keep the stored one
+            r.values["language"] = prev[1 + _PATIENT_FIELDS.index("language")] if prev else "en"
         r.values["account_number"] = r.account
     new = _upsert(session, Patient, _PATIENT_FIELDS, recs["patients"], old_patients,
                   report.counts["patients"], lambda r: r.account)

@@ -44,6 +44,7 @@ from bot.reminders.policy import (
 )
 from bot.reminders.select import find_candidates
 from bot.segments import segment_count
+from clinic import wording
 
 log = logging.getLogger(__name__)
 ACTOR = "reminders"
@@ -165,8 +166,9 @@ def run_reminders(settings, engine: Engine, now: datetime, dry_run: bool = False
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     config = config or ReminderConfig.from_settings(settings)
-    texts = {step: reminder_text(step, settings.clinic_name, settings.payment_link)
-             for step in config.cadence_days}
+    # Each step in each language billbot writes: a reminder is in the patient's language.
+    texts = {(step, lang): reminder_text(step, settings.clinic_name, settings.payment_link, lang)
+             for step in config.cadence_days for lang in wording.languages()}
     report = RunReport(now=now, dry_run=dry_run)
     pending_by_patient: dict[int, list[tuple[int, int]]] = {}
     if not dry_run:
@@ -212,10 +214,23 @@ def _as_date(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-def _write(s: Session, planned: list[Decision], texts: dict[int, str],
+def _languages(s: Session, patient_ids: list[int]) -> dict[int, str]:
+    """Each patient's stored language (a language without a catalogue reads as English)."""
+    found: dict[int, str] = {}
+    ids = sorted(set(patient_ids))
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        for pid, lang in s.execute(select(Patient.id, Patient.language)
+                                   .where(Patient.id.in_(chunk))):
+            found[pid] = lang if lang in wording.languages() else wording.DEFAULT_LANG
+    return found
+
+
+def _write(s: Session, planned: list[Decision], texts: dict[tuple[int, str], str],
            pending_by_patient: dict, seen_pending: dict, flagged: list[int],
            report: RunReport, now: datetime) -> None:
     addresses = _addresses(s, [d.patient_id for d in planned])
+    langs = _languages(s, [d.patient_id for d in planned])
     rows = []
     for d in planned:
         address = _address(addresses[d.patient_id], d.channel)
@@ -223,7 +238,8 @@ def _write(s: Session, planned: list[Decision], texts: dict[int, str],
         # transcript as the patient's replies.
         key = sender_key(d.channel, address)
         rows.append(Planned(d.patient_id, d.step, d.channel, key,
-                            texts[d.step], d.not_before, d.reason, episode=d.episode))
+                            texts[d.step, langs.get(d.patient_id, wording.DEFAULT_LANG)],
+                            d.not_before, d.reason, episode=d.episode))
     outbox.write_planned(s, rows, now)
     # Pending rows from earlier runs that are no longer what this run would send.
     for pid, pend in pending_by_patient.items():
