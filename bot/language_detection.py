@@ -44,7 +44,7 @@ SWITCH_TO = {"espanol": "es", "spanish": "es", "castellano": "es",
              "english": "en", "ingles": "en"}
 _SWITCH_FILLER = frozenset({"en", "in", "please", "por", "favor", "porfa", "pls", "plz",
                             "ok", "quiero", "i", "want", "speak", "hablar", "habla", "hablo",
-                            "only", "solo", "me", "in", "a", "al", "cambiar", "change", "to"})
+                            "only", "solo", "me", "a", "al", "cambiar", "change", "to"})
 _WORD = re.compile(r"[a-z]+")
 
 

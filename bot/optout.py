@@ -86,18 +86,18 @@ _MENSAJES = (r"(?:mensajes?|msjs?|textos?|sms|recordatorios?|notificaciones?|ale
 _SEND = r"(?:manden|mande|mandes|envien|envie|envies|escriban|escriba|escribas|textee?n?)"
 _PHRASES_ES = [
     # (ya) no me manden (mas) mensajes / no me escriban mas
-    rf"\bno\s+(?:me\s+|nos\s+)?{_SEND}\s+(?:(?:mas|ningun|ningunos|otros|los|sus|estos)\s+)*"
-    rf"{_MENSAJES}\b",
+    (rf"\bno\s+(?:me\s+|nos\s+)?{_SEND}\s+(?:(?:mas|ningun|ningunos|otros|los|sus|estos)\s+)*"
+    rf"{_MENSAJES}\b"),
     rf"\bno\s+(?:me\s+|nos\s+)?{_SEND}\s+mas\b",
     # ya no quiero (recibir) mensajes / no quiero recibir mas mensajes
-    rf"\b(?:ya\s+)?no\s+(?:quiero|deseo)\s+(?:recibir\s+)?(?:(?:mas|sus|los|ningun|estos)\s+)*"
-    rf"{_MENSAJES}\b",
+    (rf"\b(?:ya\s+)?no\s+(?:quiero|deseo)\s+(?:recibir\s+)?(?:(?:mas|sus|los|ningun|estos)\s+)*"
+    rf"{_MENSAJES}\b"),
     rf"\bya\s+no\s+(?:(?:mas|sus|los)\s+)*{_MENSAJES}\b",
     # dejen de mandarme mensajes / paren de escribirme
     r"\b(?:dejen|deje|dejar|paren|pare)\s+de\s+(?:mandar|enviar|escribir|textear)(?:me|nos)?\b",
     # parar / cancelar / quitar los mensajes
-    rf"\b(?:parar|paren|pare|detener|detengan|cancelar|cancelen|cancele|quitar|quiten|"
-    rf"suspender|suspendan)\s+(?:(?:los|las|sus|estos|todos|mis|el|de|me)\s+)*{_MENSAJES}\b",
+    (rf"\b(?:parar|paren|pare|detener|detengan|cancelar|cancelen|cancele|quitar|quiten|"
+    rf"suspender|suspendan)\s+(?:(?:los|las|sus|estos|todos|mis|el|de|me)\s+)*{_MENSAJES}\b"),
     rf"\bno\s+mas\s+{_MENSAJES}\b",
     # darme de baja / denme de baja
     r"\b(?:dar(?:me|nos)?|denme|deme|dame|darse|quiero\s+la)\s+(?:de\s+)?baja\b",

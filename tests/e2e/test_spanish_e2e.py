@@ -52,11 +52,11 @@ def spanish_sources(today: date):
     ledger = _csv(
         "account_number,entry_id,posted_date,service_date,type,amount,cpt_code,description,"
         "provider,claim_id,claim_status,method,due_date",
-        [f"A3001,L-1,{d(40)},{d(40)},charge,150.37,99213,Office visit,Dr. Rivera,,self_pay,,{due}",
-         f"A3001,L-2,{d(30)},{d(30)},charge,89.99,80053,Metabolic panel,Lab,,self_pay,,{due}",
-         f"A3002,MR-1,{d(20)},{d(20)},charge,61.11,99212,Office visit short,Dr. Chen,,self_pay,,{due}",
-         f"A3004,O-1,{d(20)},{d(20)},charge,75.55,99212,Office visit short,Dr. Chen,,self_pay,,{due}",
-         f"A3005,R-1,{d(40)},{d(40)},charge,120.00,99212,Office visit short,Dr. Chen,,self_pay,,{d(5)}"],
+        [f"A3001,ES-L1,{d(40)},{d(40)},charge,150.37,99213,Office visit,Dr. Rivera,,self_pay,,{due}",
+         f"A3001,ES-L2,{d(30)},{d(30)},charge,89.99,80053,Metabolic panel,Lab,,self_pay,,{due}",
+         f"A3002,ES-M1,{d(20)},{d(20)},charge,61.11,99212,Office visit short,Dr. Chen,,self_pay,,{due}",
+         f"A3004,ES-O1,{d(20)},{d(20)},charge,75.55,99212,Office visit short,Dr. Chen,,self_pay,,{due}",
+         f"A3005,ES-R1,{d(40)},{d(40)},charge,120.00,99212,Office visit short,Dr. Chen,,self_pay,,{d(5)}"],
     )
     return [source_from_text("patients.csv", patients), source_from_text("ledger.csv", ledger)]
 
