@@ -98,7 +98,7 @@ class Sms:
                            self.phone)
         assert resp.status_code == 200, resp.text
         self.gw.idle(60.0)
-        return "\n".join(self.bodies()[before:])
+        return " ".join(self.bodies()[before:])  # SMS parts split at spaces
 
 
 def test_a_spanish_patient_is_verified_with_a_day_first_date_and_told_the_balance(gateway,
