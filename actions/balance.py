@@ -7,6 +7,7 @@ from rasa_sdk.events import SlotSet
 
 from actions import templates as t
 from actions.base import AccountAction, Turn
+from actions.payments import payment_replies
 from billing.accounts import AccountSnapshot
 from billing.core.balances import Balance, compute_balance
 from clinic.statement_links import StatementLinksDisabled, statement_url
@@ -76,11 +77,11 @@ def statement_link(turn: Turn, patient_id: int) -> str | None:
 
 
 class MakePayment(AccountAction):
+    """A payment link for what the patient asked to pay (actions/payments.py)."""
+
     NAME = "action_make_payment"
     audit_action = "view_payment_info"
 
     def answer(self, turn: Turn, account: AccountSnapshot) -> list[dict[str, Any]]:
-        balance = compute_balance(account.items)
-        turn.say(t.make_payment(balance.due_now, turn.settings.payment_link,
-                                turn.settings.payment_methods))
+        turn.say(payment_replies(turn, account))
         return []

@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.orm import Session
 
 from actions import templates as t
-from actions.parsing import clean
+from actions.parsing import Details, clean, read_details
 from billing import audit
 from billing.accounts import AccountSnapshot, load_snapshot
 from billing.core.clock import Clock
@@ -39,6 +39,9 @@ FRUSTRATION_WORDS = re.compile(
     re.IGNORECASE,
 )
 ESCAPE_CONFIDENCE = 0.6
+# The slot that keeps each detail a patient states (Details field -> slot), set on every turn.
+REMEMBERED = {"offer_monthly": "said_offer", "income_annual": "said_income",
+              "household": "said_household"}
 REGISTRY: dict[str, type[BillbotAction]] = {}
 
 
@@ -134,6 +137,21 @@ class Turn:
     def slot(self, name: str) -> Any:
         return self.tracker.get_slot(name)
 
+    @property
+    def details(self) -> Details:
+        """What this message states about income, household and amounts (actions.parsing)."""
+        return read_details(self.text, {name: self.entity(name)
+                                        for name in ("income", "household_size")})
+
+    def said(self, detail: str) -> int | None:
+        """A detail the patient gave in this message or earlier in the conversation:
+        'offer_monthly', 'income_annual' (cents) or 'household' (never asked twice)."""
+        now = getattr(self.details, detail)
+        if now is not None:
+            return int(now)
+        kept = self.slot(REMEMBERED[detail])
+        return int(kept) if isinstance(kept, str) and kept.isdigit() else None
+
     def say(self, *messages: str | list[str]) -> None:
         for message in messages:
             for text in message if isinstance(message, list) else [message]:
@@ -192,7 +210,7 @@ class BillbotAction(Action, ABC):
         with (wording.speaking(turn_language(tracker)),
               Session(engine_for(config.database_url), expire_on_commit=False) as session):
             turn = Turn(dispatcher, tracker, session, config, Clock().now())
-            events: list[dict[str, Any]] = []
+            events: list[dict[str, Any]] = remember_details(turn)
             if self.check_frustration:
                 events += frustration_check(turn)
             events += self.respond(turn)
@@ -202,6 +220,14 @@ class BillbotAction(Action, ABC):
     @abstractmethod
     def respond(self, turn: Turn) -> list[dict[str, Any]]:
         """The reply and events of this action."""
+
+
+def remember_details(turn: Turn) -> list[dict[str, Any]]:
+    """Keep what this message states (income, household, a monthly offer) for the rest of the
+    conversation, so no question is asked twice; the action's own events may clear them."""
+    details = turn.details
+    return [SlotSet(slot, str(getattr(details, name)))
+            for name, slot in REMEMBERED.items() if getattr(details, name) is not None]
 
 
 def frustration_check(turn: Turn) -> list[dict[str, Any]]:

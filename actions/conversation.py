@@ -100,6 +100,12 @@ OFFERS = {
     "refund_request": "action_request_refund",
     "plan_confirm": "action_create_plan",
     "human_dispute": "action_escalate_dispute",
+    # After a general answer (actions/faq.py): the patient's own figure.
+    "faq:insurance_coverage": "action_insurance_coverage",
+    "faq:payment_plan": "action_payment_plan",
+    "faq:request_statement": "action_request_statement",
+    "faq:financial_assistance": "action_financial_assistance",
+    "faq:check_balance": "action_check_balance",
 }
 
 

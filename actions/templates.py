@@ -394,6 +394,35 @@ def plan_unaffordable_ask_household() -> str:
     return _("plan.unaffordable_ask_household")
 
 
+def plan_unaffordable() -> str:
+    """No plan within the limits fits the income the patient gave (assistance follows)."""
+    return _("plan.unaffordable")
+
+
+def plan_offer_covers_balance(offered: Cents, due_now: Cents, link: str) -> str:
+    """The monthly amount offered pays the whole balance at once: no plan needed."""
+    return _("plan.offer_covers_balance", offered=fmt(offered), due_now=fmt(due_now), link=link)
+
+
+def plan_offer_moved(reason: str, offered: Cents, allowed: Cents, max_months: int) -> str:
+    """Why the plan is at another monthly amount than offered: the least installment, or the
+    longest term the clinic allows."""
+    msg_id = {"below_minimum": "plan.offer_below_minimum",
+              "exceeds_max_term": "plan.offer_exceeds_max_term"}[reason]
+    return _(msg_id, offered=fmt(offered), allowed=fmt(allowed), max_months=max_months)
+
+
+def plan_confirm_at(monthly: Cents, months: int, last_amount: Cents, first: date,
+                    last: date) -> str:
+    """Asks to confirm a plan at the patient's monthly amount: how many payments, the smaller
+    last one, first and last dates."""
+    if last_amount == monthly:
+        return _("plan.confirm_at_even", months=months, monthly=fmt(monthly), first=day(first),
+                 last=day(last))
+    return _("plan.confirm_at", months=months, monthly=fmt(monthly),
+             last_amount=fmt(last_amount), first=day(first), last=day(last))
+
+
 def plan_confirm(monthly: Cents, months: int, first: date, last: date) -> str:
     """Asks the patient to confirm the chosen plan: months, monthly amount, first and last dates."""
     return _("plan.confirm", months=months, monthly=fmt(monthly), first=day(first),
@@ -452,6 +481,48 @@ def assistance_result(household: int, annual_income: Cents, percent: int, tier: 
     else:
         verdict = _("assistance.above_limits", **basis)
     return [verdict, _("assistance.apply", link=link)]
+
+
+# Explain my bill
+def explain_bill(due_now: Cents, visits: Sequence[str], more: int) -> list[str]:
+    """The explanation by visit: an opening line with the balance, one paragraph per visit (the
+    billing core's sentences), how to see the rest, and how to reach a person if it looks wrong."""
+    intro = _("explain.intro_due", due_now=fmt(due_now)) if due_now > 0 else _(
+        "explain.intro_nothing_due")
+    lines = [intro, *visits]
+    if more:
+        lines.append(_("explain.more_visits", count=more))
+    return [*chunk(lines), _("explain.offer_human")]
+
+
+def explain_no_visits() -> str:
+    """There is no visit on the account to explain."""
+    return _("explain.no_visits")
+
+
+# General billing questions
+def faq_not_sure() -> str:
+    """A general question whose topic the model could not tell."""
+    return _("faq.not_sure")
+
+
+def faq_offer(topic_action: str) -> str:
+    """After a general answer: offer the patient's own figure (e.g. insurance_coverage)."""
+    return _(FAQ_OFFERS[topic_action])
+
+
+FAQ_OFFERS = {
+    "insurance_coverage": "faq.offer.insurance_coverage",
+    "payment_plan": "faq.offer.payment_plan",
+    "request_statement": "faq.offer.request_statement",
+    "financial_assistance": "faq.offer.financial_assistance",
+    "check_balance": "faq.offer.check_balance",
+}
+
+
+def after_verification() -> str:
+    """A new account question during verification: it is answered once verified."""
+    return _("verify.after_verification")
 
 
 # Insurance

@@ -11,7 +11,8 @@ from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
 
 from actions import templates as t
 from actions.base import BillbotAction, Turn, run_action
-from actions.forms import wants_to_stop
+from actions.faq import say_answer
+from actions.forms import FAQ_ACTION, new_topic, wants_to_stop
 from billing.core.dates import DAY_FIRST
 from billing.core.dates import find_date_of_birth as _find_date
 from billing.db.models import Patient
@@ -111,6 +112,15 @@ class ValidateVerifyForm(BillbotAction):
             return [SlotSet("verify_result", "abandoned"), SlotSet("escape_to", leave)]
 
         stage = turn.slot("verify_stage") or "account"
+        asked = new_topic(turn, turn.slot("pending_action") or "")
+        if asked and not dob and not account:
+            return _new_question(turn, asked, stage)
+        events = self._verify(turn, stage, dob, account)
+        if asked in RESUMABLE:  # "born 3/4/1980, and what do I owe?": that is answered next
+            events.append(SlotSet("pending_action", asked))
+        return events
+
+    def _verify(self, turn: Turn, stage: str, dob, account) -> list[dict[str, Any]]:
         candidates = patients_on_channel(turn.session, turn.identity)
         if candidates and account_locked(turn.session, _numbers(candidates), turn.now):
             return _account_still_locked(turn)  # locked meanwhile: say nothing of the reply
@@ -210,6 +220,20 @@ class ValidateVerifyForm(BillbotAction):
         return [*cleared, SlotSet("verify_stage", restart)]
 
 
+def _new_question(turn: Turn, action: str, stage: str) -> list[dict[str, Any]]:
+    """A new question while verification waits for an answer: an account question becomes the
+    one answered once verified; a general one is answered now; financial assistance needs no
+    verification, so verification ends for it. The question asked last is asked again."""
+    if action in RESUMABLE:
+        turn.say(t.after_verification(), _ask(stage))
+        return [SlotSet("pending_action", action), SlotSet("verify_stage", stage)]
+    if action == FAQ_ACTION:
+        say_answer(turn)
+        turn.say(_ask(stage))
+        return [SlotSet("verify_stage", stage)]
+    return [SlotSet("verify_result", "abandoned"), SlotSet("escape_to", action)]
+
+
 def _numbers(patients: list[Patient]) -> list[str]:
     return [p.account_number for p in patients]
 
@@ -218,8 +242,11 @@ def _numbers(patients: list[Patient]) -> list[str]:
 RESUMABLE = {
     "action_check_balance", "action_dispute_charge", "action_refund_status",
     "action_payment_plan", "action_make_payment", "action_insurance_coverage",
-    "action_request_statement", "action_update_insurance",
+    "action_request_statement", "action_update_insurance", "action_explain_bill",
+    "action_stop_autopay",
 }
+# What a patient may leave verification for (it needs none).
+ESCAPES = {"action_request_human", "action_goodbye", "action_financial_assistance"}
 
 
 class ResumeAfterVerification(BillbotAction):
@@ -232,7 +259,7 @@ class ResumeAfterVerification(BillbotAction):
         pending, escape = turn.slot("pending_action"), turn.slot("escape_to")
         if turn.slot("verify_result") == "verified" and pending in RESUMABLE:
             events += run_action(pending, turn)
-        elif escape in ("action_request_human", "action_goodbye"):
+        elif escape in ESCAPES:
             events += run_action(escape, turn)
         return events
 

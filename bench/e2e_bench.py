@@ -168,13 +168,14 @@ def main() -> int:
     ap.add_argument("--turns", type=int, default=4)
     ap.add_argument("--workers", type=int, default=1, help="gateway workers")
     ap.add_argument("--json", type=Path, help="write the figures here too")
+    ap.add_argument("--model", type=Path, help="a trained dialogue model (default models/current)")
     args = ap.parse_args()
 
     from billing.db.migrate import upgrade
     from bot.commands.serve import ensure_demo_database
     from bot.rasa_env import current_model
 
-    model = current_model()
+    model = args.model.resolve() if args.model else current_model()
     if model is None or "-nlu-" in model.name:
         print("no trained dialogue model at models/current: run `billbot train`", file=sys.stderr)
         return 1

@@ -1,4 +1,4 @@
-"""NLU parse latency of the trained model: p50/p95 per message over data/nlu_test.yml.
+"""NLU parse latency of the trained model: p50/p95 per message over data/eval/test_en.yml.
 
     .venv/bin/python bench/nlu_latency.py [--model models/current] [--repeat 3]
 
@@ -59,11 +59,12 @@ async def measure(model: Path, texts: list[str], repeat: int) -> list[float]:
 def main() -> int:
     if Path(sys.prefix).resolve() != (ROOT / ".venv-rasa").resolve():
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "",
-               "RASA_TELEMETRY_ENABLED": "false", "PYTHONWARNINGS": "ignore"}
+               "RASA_TELEMETRY_ENABLED": "false", "PYTHONWARNINGS": "ignore",
+               "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
         os.execve(str(RASA_PYTHON), [str(RASA_PYTHON), __file__, *sys.argv[1:]], env)
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", type=Path, default=ROOT / "models" / "current")
-    ap.add_argument("--data", type=Path, default=ROOT / "data" / "nlu_test.yml")
+    ap.add_argument("--data", type=Path, default=ROOT / "data" / "eval" / "test_en.yml")
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     texts = examples(args.data)

@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 
 from billing.core.clock import Clock
 from billing.db.engine import make_engine
+from billing.payments.config import processor_from
 from bot.channels.registry import Channels, build_channels
 from bot.client_address import proxy_warning, trusted_networks
 from bot.console import mount_console
@@ -31,6 +32,7 @@ from bot.pipeline import Pipeline
 from bot.pipeline_observer import PipelineObserver
 from bot.rasa_pool import make_rasa_client, rasa_urls
 from bot.routers import health, sms, statements, telegram, webchat
+from bot.routers import stripe as stripe_router
 from bot.routers.errors import install_error_handlers
 from bot.routers.health import HealthTargets
 from bot.security_headers import install_security_headers
@@ -104,11 +106,12 @@ def create_app(
     app.state.engine = engine
     app.state.clock = clock
     app.state.notifier = notifier
+    app.state.processor = processor_from(settings)  # None: the static PAYMENT_LINK
     app.state.health = HealthTargets(
         engine, rasa_urls(settings.rasa_url), action_server_url(settings),
         settings.rasa_lock_store_url or None)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
-    for feature in (health, sms, telegram, webchat, statements):
+    for feature in (health, sms, telegram, webchat, statements, stripe_router):
         app.include_router(feature.router)
     install_error_handlers(app)
     install_security_headers(app)

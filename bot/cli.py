@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "bot.commands.remind",
     "bot.commands.serve",
     "bot.commands.retention",
+    "bot.commands.payments",
 ]
 
 

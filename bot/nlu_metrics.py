@@ -6,6 +6,7 @@ is not among them (nlu_fallback, say) counts as a miss for the gold intent, not 
 """
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -49,6 +50,22 @@ class NluReport:
     fallbacks: int
     confusions: tuple[tuple[str, str, int], ...]
     entities: EntityScore
+
+    @property
+    def accuracy_interval(self) -> tuple[float, float]:
+        """The 95% Wilson score interval of the accuracy."""
+        return wilson_interval(self.correct, self.total)
+
+
+def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval for a proportion (95% with z=1.96); sound near 0 and 1, unlike
+    the normal approximation."""
+    if n == 0:
+        return (0.0, 0.0)
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 def _ratio(num: int, den: int) -> float:
@@ -108,7 +125,10 @@ def format_report(report: NluReport) -> str:
     """Render an NLU report as plain text: summary figures, then one line per intent."""
     width = max(len("intent"), *(len(s.label) for s in report.per_intent))
     lines = [
-        f"intent accuracy  {report.accuracy:.3f}  ({report.correct}/{report.total})",
+        (
+            f"intent accuracy  {report.accuracy:.3f}  ({report.correct}/{report.total}), "
+            f"95% CI {report.accuracy_interval[0]:.3f}-{report.accuracy_interval[1]:.3f}"
+        ),
         f"intent macro F1  {report.macro_f1:.3f}",
         f"fallbacks        {report.fallbacks}",
         (

@@ -20,7 +20,9 @@ DOMAIN_FILE = ROOT / "nlu" / "domain.yml"
 REQUIREMENTS_FILE = ROOT / "nlu" / "requirements-rasa.txt"
 NLU_DATA_DIR = ROOT / "data" / "nlu"
 DIALOGUE_DATA_DIR = ROOT / "data" / "dialogue"
-NLU_TEST_FILE = ROOT / "data" / "nlu_test.yml"
+# Independent evaluation sets (data/eval/README.md): never training inputs.
+EVAL_DIR = ROOT / "data" / "eval"
+EVAL_FILES = {"dev": EVAL_DIR / "heldout_en.yml", "test": EVAL_DIR / "test_en.yml"}
 EVALUATE_SCRIPT = ROOT / "nlu" / "evaluate.py"
 # One model per language (Rasa's advice): English is the default, each other language has its
 # own pipeline (nlu/config_<lang>.yml) and training data (data/nlu_<lang>/); the domain and
@@ -74,7 +76,8 @@ def nlu_data_dir(lang: str = DEFAULT_LANGUAGE) -> Path:
 
 def training_inputs(nlu_only: bool = False, lang: str = DEFAULT_LANGUAGE) -> list[Path]:
     """Every file the model is trained from; the held-out split is deliberately not among them."""
-    files = [config_file(lang), REQUIREMENTS_FILE, *yaml_files(nlu_data_dir(lang))]
+    files = [config_file(lang), REQUIREMENTS_FILE, *yaml_files(nlu_data_dir(lang)),
+             *sorted((RUNTIME_DIR / "billbot_nlu").glob("*.py"))]  # our own components
     if not nlu_only:
         files += [DOMAIN_FILE, *yaml_files(DIALOGUE_DATA_DIR)]
     return files

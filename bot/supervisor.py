@@ -264,6 +264,24 @@ def reminder_job(settings: Settings) -> Callable[[datetime], str]:
     return run
 
 
+def autopay_job(settings: Settings) -> Callable[[datetime], str]:
+    """A scheduled job that charges the plan installments due (autopay) and returns a summary."""
+    def run(now: datetime) -> str:
+        from billing.db.engine import make_engine
+        from bot.autopay_run import run_autopay
+
+        engine = make_engine(settings.database_url)
+        try:
+            report = run_autopay(settings, engine, now)
+        finally:
+            engine.dispose()
+        return (f"charged={report.charged} declined={report.declined} "
+                f"action_required={report.action_required} delinquent={report.delinquent} "
+                f"unknown={report.unknown}")
+
+    return run
+
+
 def retention_job(settings: Settings, profile: Profile) -> Callable[[datetime], str]:
     """A scheduled job that deletes data past the retention period and returns a summary."""
     def run(now: datetime) -> str:
@@ -377,6 +395,8 @@ class Supervisor:
                 Job("reminders", self.profile.reminder_interval_s, reminder_job(self.settings)),
                 Job("retention", self.profile.retention_interval_s,
                     retention_job(self.settings, self.profile)),
+                *([Job("autopay", self.settings.autopay_interval_minutes * 60,
+                       autopay_job(self.settings))] if self.settings.payments_enabled else []),
             ])
             self.scheduler.start()
 

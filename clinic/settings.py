@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,6 +109,23 @@ class Settings(BaseSettings):
     retention_interval_hours: float = 24.0  # how often it runs retention
     chargemaster_path: str = str(ROOT / "data" / "chargemaster.csv")
     poverty_table_path: str = str(ROOT / "data" / "poverty_guidelines.csv")
+    faq_dir: str = str(ROOT / "clinic" / "faq")  # the clinic's FAQ answers, <language>.yml
+    # Financial assistance tiers, as a percent of the federal poverty guideline (FPL): free care
+    # at or below the first, a discount of assistance_discount_percent up to the second.
+    assistance_free_care_max_fpl_percent: int = Field(200, ge=0)
+    assistance_discount_max_fpl_percent: int = Field(400, ge=0)
+    assistance_discount_percent: int = Field(60, ge=1, le=99)
+    # Payments through Stripe (billing/payments). No secret key: PAYMENT_LINK stays the
+    # static link patients are sent, and nothing is charged or refunded by billbot.
+    stripe_secret_key: str = Field("", json_schema_extra=SECRET)
+    stripe_webhook_secret: str = Field("", json_schema_extra=SECRET)  # whsec_...: /webhooks/stripe
+    stripe_api_base: str = ""  # empty: Stripe's own API. Tests point it at a local double.
+    # What card statements show after the account's prefix (22 characters at most); empty:
+    # the clinic's name.
+    stripe_statement_descriptor: str = ""
+    payment_link_ttl_minutes: int = 60  # a checkout link expires after this (30 to 1440)
+    autopay_retry_days: str = "3,7"  # days after a failed installment charge to try again
+    autopay_interval_minutes: float = 60.0  # how often the supervisor runs autopay
 
 
     @field_validator("database_url")
@@ -118,6 +135,13 @@ class Settings(BaseSettings):
             raise ValueError("must be a sqlite:/// or postgresql:// URL")
         return value
 
+    @model_validator(mode="after")
+    def _assistance_tiers_in_order(self) -> Settings:
+        if self.assistance_free_care_max_fpl_percent > self.assistance_discount_max_fpl_percent:
+            raise ValueError("ASSISTANCE_FREE_CARE_MAX_FPL_PERCENT must not exceed "
+                             "ASSISTANCE_DISCOUNT_MAX_FPL_PERCENT")
+        return self
+
     @field_validator("clinic_timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -126,6 +150,26 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"{value!r} is not an IANA time zone") from None
         return value
+
+    @field_validator("payment_link_ttl_minutes")
+    @classmethod
+    def _checkout_lifetime(cls, value: int) -> int:
+        if not 30 <= value <= 1440:
+            raise ValueError("a checkout link lives 30 to 1440 minutes (Stripe's limits)")
+        return value
+
+    @field_validator("autopay_retry_days")
+    @classmethod
+    def _retry_days(cls, value: str) -> str:
+        parts = [p for p in value.replace(" ", "").split(",") if p]
+        if not all(p.isdigit() and int(p) >= 1 for p in parts):
+            raise ValueError("whole days of 1 or more, comma-separated, e.g. 3,7")
+        return value
+
+    @property
+    def payments_enabled(self) -> bool:
+        """Whether billbot takes payments itself (Stripe) rather than sending PAYMENT_LINK."""
+        return bool(self.stripe_secret_key)
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: Any,

@@ -2,7 +2,7 @@
 write one JSON list of predictions (text, gold and predicted intent, entity spans) to --out
 (a file, since Rasa and TensorFlow may print on stdout).
 
-Usage: .venv-rasa/bin/python nlu/evaluate.py --model models/current --data data/nlu_test.yml \
+Usage: .venv-rasa/bin/python nlu/evaluate.py --model models/current --data data/eval/test_en.yml \
     --out /tmp/predictions.json
 """
 from __future__ import annotations
@@ -16,6 +16,14 @@ import sys
 
 def _spans(entities) -> list[list]:
     return [[e["entity"], e["start"], e["end"]] for e in entities or [] if "start" in e]
+
+
+def _full_intent(parsed: dict) -> str | None:
+    """The intent, with the ResponseSelector's answer key for a retrieval intent (faq/eob)."""
+    name = (parsed.get("intent") or {}).get("name")
+    selected = (parsed.get("response_selector") or {}).get(name) or {}
+    key = (selected.get("response") or {}).get("intent_response_key")
+    return key or name
 
 
 async def _predict(model: str, data: str) -> list[dict]:
@@ -33,9 +41,13 @@ async def _predict(model: str, data: str) -> list[dict]:
         intent = parsed.get("intent") or {}
         out.append({
             "text": text,
-            "gold": example.get("intent"),
-            "predicted": intent.get("name"),
+            "gold": example.get_full_intent(),
+            "predicted": _full_intent(parsed),
             "confidence": float(intent.get("confidence") or 0.0),
+            # the classifier's own top intents, before the FallbackClassifier (threshold sweeps)
+            "ranking": [[r.get("name"), float(r.get("confidence") or 0.0)]
+                        for r in parsed.get("intent_ranking") or []
+                        if r.get("name") != "nlu_fallback"][:3],
             "gold_entities": _spans(example.get("entities")),
             "predicted_entities": _spans(parsed.get("entities")),
         })

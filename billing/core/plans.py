@@ -112,3 +112,55 @@ def plan_options(
             )
         )
     return PlanOffer(balance, affordable, tuple(options), None)
+
+
+@dataclass(frozen=True)
+class PlanAtAmount:
+    """A plan at the monthly amount the patient offered, or the nearest one the policy allows.
+
+    reason is None when the offer stands as asked; otherwise why it moved: "below_minimum"
+    (raised to the least installment), "exceeds_max_term" (raised so the plan ends within
+    policy.max_months), "covers_balance" (the offer pays everything at once: no plan needed) or
+    "no_balance".
+    """
+
+    asked: Cents
+    option: PlanOption | None
+    reason: str | None
+
+
+def schedule_at(balance: Cents, monthly: Cents, first_due: date) -> tuple[Installment, ...]:
+    """Installments of exactly `monthly` until the last, which carries what is left (never more
+    than `monthly`); they sum exactly to `balance`."""
+    if monthly <= 0:
+        raise ValueError("a monthly amount must be positive")
+    if balance <= 0:
+        raise ValueError("a plan needs a positive balance")
+    months = -(-balance // monthly)
+    return tuple(
+        Installment(seq=i + 1, due_date=add_months(first_due, i),
+                    amount=cents(monthly if i < months - 1 else balance - monthly * (months - 1)))
+        for i in range(months)
+    )
+
+
+def plan_at_monthly(balance: Cents, monthly: Cents, first_due: date,
+                    policy: PlanPolicy) -> PlanAtAmount:
+    """The plan at the offered monthly amount when the policy allows it, else the nearest allowed:
+    at least policy.min_monthly, and ending within policy.max_months."""
+    if balance <= 0:
+        return PlanAtAmount(monthly, None, "no_balance")
+    if monthly >= balance:
+        return PlanAtAmount(monthly, None, "covers_balance")
+    amount, reason = monthly, None
+    if amount < policy.min_monthly:
+        amount, reason = policy.min_monthly, "below_minimum"
+    shortest_allowed = cents(-(-balance // policy.max_months))
+    if amount < shortest_allowed:
+        amount, reason = shortest_allowed, "exceeds_max_term"
+    if amount >= balance:
+        return PlanAtAmount(monthly, None, "covers_balance")
+    installments = schedule_at(balance, amount, first_due)
+    option = PlanOption(monthly=amount, months=len(installments), installments=installments,
+                        end_date=installments[-1].due_date)
+    return PlanAtAmount(monthly, option, reason)

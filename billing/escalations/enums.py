@@ -22,6 +22,8 @@ class EscalationReason(StrEnum):
     REQUEST_HUMAN = "request_human"
     REPRESENTATIVE_TAKEOVER = "representative_takeover"
     LOW_CONFIDENCE = "low_confidence"
+    PAYMENT_REVIEW = "payment_review"  # a processor payment that did not match its checkout
+    AUTOPAY_FAILED = "autopay_failed"  # a plan's installments kept failing: delinquent
 
 
 # 1 is the most urgent. An open escalation asked for again takes the more urgent priority.
@@ -33,4 +35,6 @@ PRIORITY: dict[EscalationReason, int] = {
     EscalationReason.REQUEST_HUMAN: 2,
     EscalationReason.REPRESENTATIVE_TAKEOVER: 2,
     EscalationReason.LOW_CONFIDENCE: 3,
+    EscalationReason.PAYMENT_REVIEW: 2,
+    EscalationReason.AUTOPAY_FAILED: 2,
 }

@@ -7,6 +7,7 @@ class PlanStatus(StrEnum):
     ACTIVE = "active"
     COMPLETED = "completed"
     CANCELLED = "cancelled"
+    DELINQUENT = "delinquent"  # autopay kept failing past the clinic's retries: a rep's case
 
 
 class InstallmentStatus(StrEnum):

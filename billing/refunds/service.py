@@ -80,3 +80,19 @@ def decide_refund(
     )
     session.flush()
     return refund
+
+
+def issue_refund(*, session: Session, refund: Refund, on: date, actor: str, method: str) -> None:
+    """The money went back (the processor confirmed it): the refund is issued."""
+    refund.status, refund.issued_date, refund.method = RefundStatus.ISSUED, on, method
+    session.add(RefundEvent(refund_id=refund.id, status=RefundStatus.ISSUED, on_date=on,
+                            actor=actor))
+    session.flush()
+
+
+def note_refund(*, session: Session, refund: Refund, on: date, actor: str, note: str) -> None:
+    """A note on the refund's history that leaves its status as it is (e.g. the processor
+    could not send the money back: the representative's task again)."""
+    session.add(RefundEvent(refund_id=refund.id, status=refund.status, on_date=on, actor=actor,
+                            note=note))
+    session.flush()

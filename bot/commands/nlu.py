@@ -25,7 +25,7 @@ def register(sub) -> None:
     train.set_defaults(func=_train)
 
     ev = sub.add_parser("nlu-eval", help="evaluate the model's intents on a Rasa NLU file")
-    ev.add_argument("file", type=Path, help="Rasa YAML NLU file, e.g. data/nlu_test.yml")
+    ev.add_argument("file", type=Path, help="Rasa YAML NLU file, e.g. data/eval/test_en.yml")
     ev.add_argument("--model", type=Path, help="model archive (default: models/current, else models/current-nlu)")
     ev.add_argument("--json", action="store_true", help="print the figures as JSON")
     ev.add_argument("--show-errors", action="store_true", help="list the misclassified examples")
@@ -158,6 +158,7 @@ def _nlu_eval(args) -> int:
     if args.json:
         print(json.dumps({
             "model": str(model), "file": str(args.file), "accuracy": report.accuracy,
+            "accuracy_95ci": list(report.accuracy_interval),
             "macro_f1": report.macro_f1, "total": report.total, "fallbacks": report.fallbacks,
             "entities": vars(report.entities),
             "per_intent": [vars(s) for s in report.per_intent],

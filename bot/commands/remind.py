@@ -6,6 +6,7 @@ import sys
 from datetime import UTC, date, datetime
 
 from billing.db.engine import make_engine
+from bot.commands import report_subcommands
 from bot.reminders.policy import ReminderConfigError
 from bot.reminders.report import build_report, format_report
 from bot.reminders.run import RunReport, run_reminders
@@ -21,8 +22,7 @@ def register(sub) -> None:
     p.add_argument("--now", help="the run's clock, ISO 8601 (e.g. 2026-03-09T14:00:00Z)")
     p.add_argument("--limit", type=int, help="send at most this many reminders")
     p.set_defaults(func=_remind)
-    r = sub.add_parser("report", help="reports")
-    rsub = r.add_subparsers(dest="report_command", required=True)
+    rsub = report_subcommands(sub)
     rr = rsub.add_parser("reminders", help="reminders sent, delivered, failed; payments after")
     rr.add_argument("--since", help="only reminders from this date (YYYY-MM-DD)")
     rr.add_argument("--window-days", type=int, default=14,

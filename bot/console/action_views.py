@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from anyio import from_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
@@ -140,8 +141,15 @@ def decide_refund(request: Request, escalation_id: RowId, refund_id: str,
     def work(esc):
         if decision not in ("approve", "reject"):
             raise actions.ActionError("choose approve or reject")
-        actions.decide_refund(s, esc.patient_id, refund_id, decision == "approve", who.actor,
-                              ctx.today(), form.get("note", ""))
+        _, told = actions.decide_refund(
+            s, esc.patient_id, refund_id, decision == "approve", who.actor, ctx.today(),
+            form.get("note", ""), processor=getattr(request.app.state, "processor", None),
+            now=ctx.now())
+        if told:  # the processor refunded at once: tell the patient once it is committed
+            s.commit()
+            for notice in told:
+                from_thread.run(pipeline_of(request).deliver, notice.sender_key,
+                                list(notice.texts))
 
     return _account_action(request, escalation_id, who, ctx, s, "refund", work)
 

@@ -11,6 +11,7 @@ from typing import TypeVar
 from sqlalchemy.orm import Session
 
 from billing import audit
+from billing.core.clock import utcnow
 from billing.core.money import Cents
 from billing.disputes import service as disputes
 from billing.disputes.models import Dispute
@@ -19,6 +20,9 @@ from billing.insurance_changes import service as insurance_changes
 from billing.insurance_changes.models import InsuranceChange
 from billing.payment_plans import service as payment_plans
 from billing.payment_plans.models import PaymentPlan
+from billing.payments.notices import Notice
+from billing.payments.processor import PaymentProcessor
+from billing.payments.refunds import execute_refund
 from billing.refunds import service as refunds
 from billing.refunds.models import Refund
 
@@ -44,13 +48,23 @@ def decide_refund(
     actor: str,
     today: date,
     note: str = "",
-) -> Refund:
-    """Approve or reject a requested refund. Approval checks the account still holds the credit."""
+    processor: PaymentProcessor | None = None,
+    now: datetime | None = None,
+) -> tuple[Refund, list[Notice]]:
+    """Approve or reject a requested refund. Approval checks the account still holds the
+    credit; with a processor, an approved refund of a payment made through it is executed
+    there (its status then follows the processor's events). The notices are for after commit."""
     refund = _do(refunds.decide_refund, session=session, patient_id=patient_id,
                  refund_id=refund_id, approve=approve, actor=actor, today=today, note=note)
     audit.record(session, actor, f"refund_{refund.status}", patient_id, refund=refund.refund_id)
     session.flush()
-    return refund
+    told: list[Notice] = []
+    if approve and processor is not None:
+        executed = _do(execute_refund, session=session, processor=processor, refund=refund,
+                       actor=actor, now=now or utcnow(), posted=today)
+        if executed is not None:
+            told = executed[1]
+    return refund, told
 
 
 def decide_insurance_change(

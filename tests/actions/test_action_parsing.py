@@ -4,6 +4,7 @@ import pytest
 from actions import templates as t
 from actions.base import is_frustrated
 from actions.parsing import (
+    Details,
     clean,
     find_member_id,
     guess_payer,
@@ -12,6 +13,7 @@ from actions.parsing import (
     parse_choice,
     parse_household,
     parse_money,
+    read_details,
 )
 
 
@@ -70,3 +72,45 @@ def test_long_lists_are_split_between_lines_only():
     messages = t.chunk(lines, limit=320)
     assert len(messages) > 1 and all(len(m) <= 320 for m in messages)
     assert "\n".join(messages).split("\n") == lines
+
+
+@pytest.mark.parametrize("text, size", [
+    ("family of four", 4), ("household of 3", 3), ("5 people in my house", 5),
+    ("me and my 2 kids", 3), ("my wife and our 3 kids", 5), ("me and my husband", 2),
+    ("there are 4 of us", 4), ("i live alone", 1),
+    # not a household size: an account number and a date sent instead, or a number in a story
+    ("A1042 03/14/1985", None), ("A1042 born 3/4/1970", None), ("i owe 4000", None),
+])
+def test_household_answers_take_only_a_stated_size(text, size):
+    assert parse_household(text) == size
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("i make 15k a year, family of four, i cant pay this",
+     Details(income_annual=1_500_000, household=4)),
+    ("can i do 50 a month", Details(offer_monthly=5000)),
+    ("i can pay $75 monthly on the 212 i owe", Details(offer_monthly=7500)),
+    ("pay 40 now", Details(amount=4000)),
+    ("i bring home 1800 a month and can maybe do 40 a month",
+     Details(offer_monthly=4000, income_annual=2_160_000)),
+    ("i only get 1200 a month from disability, just me",
+     Details(income_annual=1_440_000, household=1)),
+    ("uninsured, 18000 a year income, what can i do", Details(income_annual=1_800_000)),
+    # numbers that are no amount: a date, a confirmation number, a phone, an account number
+    ("I paid $80 on 3/2 conf 88123 and it's not showing", Details()),
+    ("call me back at 555-201-3344", Details()),
+    ("A1042 03/14/1985", Details()),
+])
+def test_details_are_read_from_any_message(text, expected):
+    assert read_details(text) == expected
+
+
+def test_an_income_entity_is_read_with_its_period():
+    assert read_details("here you go", {"income": "15k a year"}) == Details(
+        income_annual=1_500_000)
+    assert read_details("about that", {"household_size": "family of 5"}).household == 5
+
+
+def test_a_monthly_income_answer_is_not_an_offer():
+    assert read_details("about 8k a month") == Details()
+    assert read_details("$3,200 a month") == Details()

@@ -9,7 +9,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("billing", "bot", "actions", "clinic", "scripts")
-FEATURES = ("disputes", "escalations", "insurance_changes", "payment_plans", "refunds")
+FEATURES = ("disputes", "escalations", "insurance_changes", "payment_plans", "refunds",
+            "payments")
 
 
 def _sources() -> dict[str, str]:

@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from bot import rasa_env
+from clinic.faq import TOPICS
 
 BILLING_INTENTS = [
     "check_balance", "dispute_charge", "refund_status", "payment_plan", "make_payment",
@@ -17,8 +18,10 @@ BILLING_INTENTS = [
 ]
 OTHER_INTENTS = [
     "greet", "goodbye", "thanks", "affirm", "deny", "help", "out_of_scope", "bot_challenge",
-    "inform",
+    "inform", "stop_autopay",
 ]
+FAQ_INTENTS = [f"faq/{topic}" for topic in TOPICS]
+ALL_INTENTS = BILLING_INTENTS + ["explain_bill"] + OTHER_INTENTS + FAQ_INTENTS
 ENTITIES = {
     "dob", "account_number", "amount", "income", "months", "household_size", "service", "payer",
     "member_id",
@@ -43,17 +46,26 @@ def _plain(example: str) -> str:
 
 
 TRAIN = _examples(rasa_env.yaml_files(rasa_env.NLU_DATA_DIR))
-HELD_OUT = _examples([rasa_env.NLU_TEST_FILE])
+HELD_OUT = {name: _examples([path]) for name, path in rasa_env.EVAL_FILES.items()}
 
 
-def test_training_and_held_out_use_exactly_the_issue_intents():
-    assert set(TRAIN) == set(BILLING_INTENTS + OTHER_INTENTS)
-    assert set(HELD_OUT) == set(BILLING_INTENTS + OTHER_INTENTS)
+def test_training_uses_exactly_the_intents_of_docs_intents_md():
+    assert set(TRAIN) == set(ALL_INTENTS)
+    documented = (rasa_env.ROOT / "docs" / "intents.md").read_text(encoding="utf-8")
+    for intent in ALL_INTENTS:
+        assert intent in documented
 
 
-@pytest.mark.parametrize("intent", BILLING_INTENTS)
-def test_each_billing_intent_has_at_least_40_training_examples(intent):
-    assert len(set(TRAIN[intent])) >= 40
+@pytest.mark.parametrize("name", sorted(rasa_env.EVAL_FILES))
+def test_each_independent_set_covers_the_billing_intents_and_has_400_messages(name):
+    assert set(BILLING_INTENTS + ["explain_bill"] + FAQ_INTENTS) <= set(HELD_OUT[name])
+    assert set(HELD_OUT[name]) <= set(ALL_INTENTS)
+    assert sum(len(v) for v in HELD_OUT[name].values()) >= 400
+
+
+@pytest.mark.parametrize("intent", BILLING_INTENTS + ["explain_bill"])
+def test_each_billing_intent_has_at_least_80_training_examples(intent):
+    assert len(set(TRAIN[intent])) >= 80
 
 
 @pytest.mark.parametrize("intent", OTHER_INTENTS)
@@ -61,16 +73,16 @@ def test_each_conversation_intent_has_at_least_20_training_examples(intent):
     assert len(set(TRAIN[intent])) >= 20
 
 
-def test_held_out_split_shares_no_example_with_training_data():
+@pytest.mark.parametrize("intent", FAQ_INTENTS)
+def test_each_faq_topic_has_at_least_15_training_examples(intent):
+    assert len(set(TRAIN[intent])) >= 15
+
+
+@pytest.mark.parametrize("name", sorted(rasa_env.EVAL_FILES))
+def test_independent_sets_share_no_message_with_training_data(name):
     trained = {_plain(e) for examples in TRAIN.values() for e in examples}
-    leaked = sorted({_plain(e) for ex in HELD_OUT.values() for e in ex} & trained)
+    leaked = sorted({_plain(e) for ex in HELD_OUT[name].values() for e in ex} & trained)
     assert leaked == []
-
-
-def test_held_out_split_is_about_a_fifth_of_all_examples():
-    n_train = sum(len(v) for v in TRAIN.values())
-    n_test = sum(len(v) for v in HELD_OUT.values())
-    assert 0.15 <= n_test / (n_train + n_test) <= 0.30
 
 
 def test_no_text_is_trained_under_two_intents():
@@ -90,7 +102,7 @@ def test_no_example_is_repeated_within_an_intent():
 def test_entities_are_within_the_issue_list():
     used = {
         name
-        for source in (TRAIN, HELD_OUT)
+        for source in (TRAIN, *HELD_OUT.values())
         for examples in source.values()
         for e in examples
         for _, name in ANNOTATION.findall(e)
@@ -132,10 +144,10 @@ def test_account_number_regex_ignores_words_and_short_numbers():
 
 # Training inputs: what the model hash covers, and the cached-model path of `billbot train`.
 
-def test_held_out_split_is_not_a_training_input():
+def test_independent_sets_are_not_training_inputs():
     for nlu_only in (True, False):
         inputs = rasa_env.training_inputs(nlu_only)
-        assert rasa_env.NLU_TEST_FILE not in inputs
+        assert not set(rasa_env.EVAL_FILES.values()) & set(inputs)
         assert rasa_env.CONFIG_FILE in inputs and rasa_env.REQUIREMENTS_FILE in inputs
     assert rasa_env.DOMAIN_FILE in rasa_env.training_inputs(nlu_only=False)
 

@@ -80,3 +80,12 @@ def test_report_prints_accuracy_macro_f1_and_a_row_per_intent():
         ["c", "0.000", "0.000", "0.000", "1"],
     ]
     assert "  b -> nlu_fallback: 1" in text
+
+
+def test_accuracy_interval_is_the_wilson_score_interval():
+    from bot.nlu_metrics import wilson_interval
+
+    low, high = wilson_interval(81, 100)  # hand-computed: 0.7222 .. 0.8749
+    assert (round(low, 4), round(high, 4)) == (0.7222, 0.8749)
+    assert wilson_interval(10, 10)[1] == 1.0 and wilson_interval(10, 10)[0] < 1.0
+    assert wilson_interval(0, 0) == (0.0, 0.0)

@@ -41,6 +41,8 @@ PATIENT_FACING = [
     "clinic/statement_links.py",
     "billing/core/explanation.py",
     "billing/core/discrepancies.py",
+    "billing/payments/notices.py",
+    "billing/payments/checkout.py",
 ]
 SENTENCE = re.compile(r"[A-Za-z]{2,}[ \t]+[A-Za-z]")
 LETTER = re.compile(r"[A-Za-z]")
@@ -238,7 +240,8 @@ def test_text_fills_the_fields_and_refuses_an_unknown_id():
 
 # ---- the patient's web pages ------------------------------------------------------------
 
-PATIENT_PAGES = ["bot/templates/statement.html", "bot/templates/chat.html"]
+PATIENT_PAGES = ["bot/templates/statement.html", "bot/templates/chat.html",
+                 "bot/templates/payment_return.html"]
 PATIENT_SCRIPTS = ["bot/static/chat.js"]
 JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 WORDY_ATTRIBUTE = re.compile(r"""\b(?:aria-label|placeholder|title|alt)=["']([^"']*)["']""")

@@ -19,6 +19,7 @@ class Recorded:
     body: bytes
     params: dict = field(default_factory=dict)  # form / JSON / multipart fields, values as str
     at: float = 0.0
+    query: str = ""  # the raw query string (GET parameters)
 
 
 @dataclass
@@ -64,10 +65,11 @@ class HttpDouble:
             def _handle(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                path = urlsplit(self.path).path
+                parts = urlsplit(self.path)
+                path = parts.path
                 rec = Recorded(self.command, path, dict(self.headers), body,
                                parse_params(self.headers.get("Content-Type", ""), body),
-                               time.monotonic())
+                               time.monotonic(), parts.query)
                 with double._lock:
                     double.requests.append(rec)
                 reply = double.respond(rec)

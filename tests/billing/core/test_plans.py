@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from billing.core.plans import PlanPolicy, add_months, plan_options, schedule
+from billing.core.plans import (
+    PlanPolicy,
+    add_months,
+    plan_at_monthly,
+    plan_options,
+    schedule,
+    schedule_at,
+)
 
 POLICY = PlanPolicy()
 FIRST = date(2025, 7, 15)
@@ -110,3 +117,56 @@ def test_every_offered_plan_sums_exactly_and_respects_the_policy(balance, income
 def test_schedule_always_sums_to_the_balance(balance, months):
     plan = schedule(balance, months, FIRST)
     assert sum(i.amount for i in plan) == balance and len(plan) == months
+
+
+OFFER_START = date(2027, 1, 15)
+
+
+def test_a_plan_at_the_offered_amount_pays_it_monthly_and_the_rest_last():
+    plan = plan_at_monthly(21250, 5000, OFFER_START, PlanPolicy())
+    assert plan.reason is None
+    assert [i.amount for i in plan.option.installments] == [5000, 5000, 5000, 5000, 1250]
+    assert plan.option.end_date == date(2027, 5, 15)
+
+
+def test_an_offer_below_the_least_installment_is_raised_to_it():
+    plan = plan_at_monthly(21250, 1000, OFFER_START, PlanPolicy(min_monthly=2500))
+    assert plan.reason == "below_minimum" and plan.option.monthly == 2500
+    assert plan.option.months == 9  # 8 x 25.00 + 12.50
+
+
+def test_an_offer_that_would_run_past_the_longest_term_is_raised_to_end_within_it():
+    plan = plan_at_monthly(1_000_000, 5000, OFFER_START, PlanPolicy(max_months=24))
+    assert plan.reason == "exceeds_max_term"
+    assert (plan.option.monthly, plan.option.months) == (41667, 24)
+
+
+def test_an_offer_of_the_whole_balance_needs_no_plan():
+    assert plan_at_monthly(4000, 5000, OFFER_START, PlanPolicy()).reason == "covers_balance"
+    assert plan_at_monthly(0, 5000, OFFER_START, PlanPolicy()).reason == "no_balance"
+
+
+@settings(max_examples=300, deadline=None)
+@given(balance=st.integers(1, 5_000_000), monthly=st.integers(1, 500_000),
+       min_monthly=st.integers(100, 10_000), max_months=st.integers(1, 60))
+def test_plans_at_an_amount_sum_exactly_and_keep_the_policy(balance, monthly, min_monthly,
+                                                            max_months):
+    policy = PlanPolicy(min_monthly=min_monthly, max_months=max_months)
+    plan = plan_at_monthly(balance, monthly, OFFER_START, policy)
+    if plan.option is None:
+        assert plan.reason == "covers_balance"
+        return
+    amounts = [i.amount for i in plan.option.installments]
+    assert sum(amounts) == balance
+    assert plan.option.months <= max_months
+    assert all(a == plan.option.monthly for a in amounts[:-1]) and 0 < amounts[-1] <= amounts[0]
+    assert plan.option.monthly >= min(monthly, balance) or plan.reason is not None
+    if plan.reason is None:
+        assert plan.option.monthly == monthly
+
+
+def test_schedule_at_refuses_nothing_to_pay():
+    with pytest.raises(ValueError):
+        schedule_at(0, 100, OFFER_START)
+    with pytest.raises(ValueError):
+        schedule_at(100, 0, OFFER_START)
