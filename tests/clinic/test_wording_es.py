@@ -73,7 +73,7 @@ def test_spanish_replies_are_plain_short_sentences():
         for sentence in re.split(r"(?<=[.!?:;])\s+", text):
             assert len(_words(sentence)) <= 30, (msg_id, sentence)
         words = _words(text)
-        if words:
+        if len(words) >= 4:  # a label ("aprobado") is a word, not a sentence to read
             assert sum(map(len, words)) / len(words) <= 6.5, msg_id
 
 
