@@ -12,3 +12,5 @@ class LanguageSource(StrEnum):
 
 SUPPORTED = ("en", "es")
 DEFAULT = "en"
+# What staff see (the console, escalation notices): the language's name in English.
+NAMES = {"en": "English", "es": "Spanish"}

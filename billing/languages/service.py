@@ -38,6 +38,14 @@ def stored(session: Session, sender_key: str) -> ConversationLanguage | None:
         select(ConversationLanguage).where(ConversationLanguage.sender_key == sender_key))
 
 
+def conversation_languages(session: Session, sender_keys: list[str]) -> dict[str, str]:
+    """Each conversation's language code ('es'); English for one with nothing stored."""
+    rows = session.execute(select(ConversationLanguage.sender_key, ConversationLanguage.lang)
+                           .where(ConversationLanguage.sender_key.in_(set(sender_keys)))).all()
+    found = {key: lang for key, lang in rows}
+    return {key: found.get(key, DEFAULT) for key in sender_keys}
+
+
 def patients_language(patients: list[Patient]) -> str | None:
     """The language the patients on one phone or chat share, or None (none, or mixed)."""
     langs = {supported(p.language) or DEFAULT for p in patients}
