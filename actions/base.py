@@ -29,6 +29,7 @@ from billing.verification import (
     current_verified_patient,
     locked_until,
 )
+from clinic import wording
 from clinic.office_hours import away_notice
 from clinic.settings import Settings, load_settings
 
@@ -57,6 +58,14 @@ def is_frustrated(text: str) -> bool:
     words = re.findall(r"[A-Za-z]+", text)
     letters = "".join(words)
     return len(words) >= 3 and len(letters) >= 12 and letters.isupper()
+
+
+def turn_language(tracker: Tracker) -> str:
+    """The language the gateway chose for this turn (message metadata 'lang',
+    bot/conversation_language.py); English when absent or unknown."""
+    meta = tracker.latest_message.get("metadata")
+    lang = meta.get("lang") if isinstance(meta, dict) else None
+    return lang if isinstance(lang, str) and lang in wording.languages() else wording.DEFAULT_LANG
 
 
 def gateway_identity(tracker: Tracker) -> ChannelIdentity:
@@ -88,6 +97,11 @@ class Turn:
     @property
     def sender_key(self) -> str:
         return self.tracker.sender_id
+
+    @property
+    def lang(self) -> str:
+        """The language this turn is answered in (and dates are read in)."""
+        return turn_language(self.tracker)
 
     @property
     def text(self) -> str:
@@ -193,7 +207,8 @@ class BillbotAction(Action, ABC):
                  tracker: Tracker) -> list[dict[str, Any]]:
         """One turn in one session: the frustration check, the reply, one commit."""
         config = settings()
-        with Session(engine_for(config.database_url), expire_on_commit=False) as session:
+        with (wording.speaking(turn_language(tracker)),
+              Session(engine_for(config.database_url), expire_on_commit=False) as session):
             turn = Turn(dispatcher, tracker, session, config, Clock().now())
             events: list[dict[str, Any]] = remember_details(turn)
             if self.check_frustration:

@@ -30,7 +30,7 @@ def faq_topic(turn: Turn) -> str | None:
 def say_answer(turn: Turn) -> FaqAnswer | None:
     """Say the clinic's answer to this message's general question; None if there is none."""
     topic = faq_topic(turn)
-    answer = load_faq(turn.settings.faq_dir).get(topic) if topic else None
+    answer = load_faq(turn.settings.faq_dir, turn.lang).get(topic) if topic else None
     turn.say(answer.text if answer else t.faq_not_sure())
     return answer
 

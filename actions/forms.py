@@ -10,7 +10,9 @@ from actions import templates as t
 from actions.base import Turn
 from actions.faq import say_answer
 
-STOP_WORDS = {"stop", "cancel", "quit", "nevermind", "never mind", "forget it", "no thanks"}
+STOP_WORDS = {"stop", "cancel", "quit", "nevermind", "never mind", "forget it", "no thanks",
+              "cancelar", "cancela", "olvidalo", "olvídalo", "ya no", "no gracias", "salir",
+              "alto", "parar"}
 SWITCH_CONFIDENCE = 0.6
 FAQ_ACTION = "action_answer_faq"
 # The action that answers each question a patient may ask at any point.

@@ -12,17 +12,23 @@ from billing.core.money import Cents, MoneyError, cents, parse_amount
 # an account or reference number (A1042, #88123) or a decimal of something else.
 _AMOUNT = re.compile(
     r"(?<![\w/#.,-])\$?\s*(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?(?!\d|[/.,-]\d)"
-    r"\s*(k|thousand|grand)?\b",
+    r"\s*(k|thousand|grand|mil)?\b",
     re.IGNORECASE,
 )
-_YEARLY = re.compile(r"\b(year|yr|annual|annually|yearly|a year|per year|/yr|/year)\b", re.IGNORECASE)
-_MONTHLY = re.compile(r"\b(month|mo|monthly|a month|per month|/mo|/month)\b", re.IGNORECASE)
+_YEARLY = re.compile(r"\b(year|yr|annual|annually|yearly|a year|per year|/yr|/year|"
+                     r"a(?:ñ|n)o|anual|anuales|al a(?:ñ|n)o|por a(?:ñ|n)o)\b", re.IGNORECASE)
+_MONTHLY = re.compile(r"\b(month|mo|monthly|a month|per month|/mo|/month|"
+                      r"mes|al mes|por mes|mensual|mensuales|cada mes)\b", re.IGNORECASE)
 _NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
     "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
+    # Spanish ("somos cuatro"); not "once" (11), which English uses for something else
+    "uno": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7, "ocho": 8,
+    "nueve": 9, "diez": 10, "doce": 12,
 }
 _ALONE = re.compile(r"\b(just me|only me|me only|by myself|myself|i live alone|live alone|"
-                    r"single person|no one else|just myself)\b")
+                    r"single person|no one else|just myself|"
+                    r"solo yo|s[oó]lo yo|nom[aá]s yo|yo sol[ao]|vivo sol[ao]|nadie m[aá]s)\b")
 _COUNT = r"(\d{1,2}|" + "|".join(_NUMBER_WORDS) + r")"
 # Phrases that state a household size anywhere in a message ("family of four", "5 of us",
 # "household of 3", "4 people in my house"); a bare number only counts as a reply to the question.
@@ -32,16 +38,29 @@ _HOUSEHOLD_PHRASES = [
                rf"(?:house|household|home|family)|person household|in household)\b"),
     re.compile(rf"\bwe(?:'re| are)\s+{_COUNT}\b"),
     re.compile(rf"\bhousehold(?: size)?\s*(?:is|=|:)?\s*{_COUNT}\b"),
+    # Spanish: "somos cuatro", "familia de 5", "cuatro personas", "3 en mi casa"
+    re.compile(rf"\bsomos\s+{_COUNT}\b"),
+    re.compile(rf"\b(?:familia|hogar|casa)\s+(?:de|es de)\s+{_COUNT}\b"),
+    re.compile(rf"\b{_COUNT}\s+(?:personas|de familia|en (?:mi|la|el|nuestra) "
+               r"(?:casa|hogar|familia))\b"),
 ]
 _WITH_KIDS = re.compile(rf"\b(?:me|i)\s+and\s+(?:my\s+)?{_COUNT}\s+(?:kids|children|sons|daughters)\b")
 _PARTNER_AND_KIDS = re.compile(
     rf"\b(?:wife|husband|partner|spouse)\s+and\s+(?:our\s+|my\s+)?{_COUNT}\s+"
     r"(?:kids|children)\b")
+_WITH_KIDS_ES = re.compile(rf"\byo\s+y\s+(?:mis\s+)?{_COUNT}\s+(?:hijos|hijas|niños|ninos|niñas)\b")
+_PARTNER_AND_KIDS_ES = re.compile(
+    rf"\b(?:esposa|esposo|pareja|marido|señora|senora)\s+y\s+(?:mis\s+|nuestros\s+)?{_COUNT}\s+"
+    r"(?:hijos|hijas|niños|ninos)\b")
 _ME_AND_ONE = re.compile(r"\b(?:me|i)\s+and\s+my\s+(?:wife|husband|partner|spouse|son|daughter|"
-                         r"kid|child|mom|mother|dad|father)\b")
+                         r"kid|child|mom|mother|dad|father)\b"
+                         r"|\b(?:yo\s+y\s+mi|mi\s+\w+\s+y\s+yo)\b")
 _BARE_HOUSEHOLD = re.compile(rf"^\s*(?:there (?:are|is)\s+)?{_COUNT}(?:\s+(?:people|persons|"
-                             r"of us|total|in all|including me))?\s*[.!]?\s*$")
-_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "last": -1}
+                             r"of us|total|in all|including me|personas|en total|"
+                             r"conmigo))?\s*[.!]?\s*$")
+_ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "last": -1,
+             "primera": 1, "primero": 1, "1ra": 1, "segunda": 2, "segundo": 2, "2da": 2,
+             "tercera": 3, "tercero": 3, "3ra": 3, "ultima": -1, "última": -1, "ultimo": -1}
 MAX_TEXT = 500
 
 
@@ -102,9 +121,9 @@ def household_in(text: str) -> int | None:
     """A household size a message states in words, anywhere in it: 'family of four', 'just me',
     'me and my 2 kids' (3), 'my wife and our 3 kids' (5 with me). Numbers alone don't count."""
     text = clean(text).lower()
-    if match := _PARTNER_AND_KIDS.search(text):
+    if match := _PARTNER_AND_KIDS.search(text) or _PARTNER_AND_KIDS_ES.search(text):
         return _sized(_count(match.group(1)) + 2)
-    if match := _WITH_KIDS.search(text):
+    if match := _WITH_KIDS.search(text) or _WITH_KIDS_ES.search(text):
         return _sized(_count(match.group(1)) + 1)
     for pattern in _HOUSEHOLD_PHRASES:
         if match := pattern.search(text):
@@ -129,7 +148,7 @@ def parse_household(text: str) -> int | None:
 def parse_choice(text: str, months: list[int]) -> int | None:
     """The index of the chosen option: '1', 'option 2', 'the 6 month one', 'second'."""
     text = clean(text).lower()
-    by_months = re.search(r"\b(\d{1,2})\s*-?\s*(?:months?|mo|mos|payments?)\b", text)
+    by_months = re.search(r"\b(\d{1,2})\s*-?\s*(?:months?|mo|mos|payments?|meses|pagos)\b", text)
     if by_months and int(by_months.group(1)) in months:
         return months.index(int(by_months.group(1)))
     for word, position in _ORDINALS.items():
@@ -155,7 +174,9 @@ def find_member_id(text: str) -> str | None:
 
 _PAYER_FILLER = re.compile(
     r"\b(my|new|insurance|insurer|company|is|it's|its|it|now|i|have|got|switched|to|the|"
-    r"plan|member|id|number|with|and|carrier|provider)\b", re.IGNORECASE)
+    r"plan|member|id|number|with|and|carrier|provider|"
+    r"mi|nuevo|nueva|seguro|aseguranza|compañía|compania|es|ahora|tengo|cambié|cambie|a|el|la|"
+    r"de|número|numero|con|y|miembro)\b", re.IGNORECASE)
 
 
 def guess_payer(text: str, member_id: str | None) -> str | None:
@@ -172,17 +193,21 @@ def guess_payer(text: str, member_id: str | None) -> str | None:
 
 _INCOME_CUE = re.compile(
     r"\b(make|makes|making|made|earn|earns|earning|income|salary|wage|wages|bring home|take home|"
-    r"get paid|paycheck|pension|disability|ssi|ssdi|social security|unemployment|gross|net)\b",
+    r"get paid|paycheck|pension|disability|ssi|ssdi|social security|unemployment|gross|net|"
+    r"gano|ganamos|gana|ingreso|ingresos|sueldo|salario|cobro|me pagan|nos pagan|pensión|"
+    r"discapacidad|seguro social|desempleo)\b",
     re.IGNORECASE)
 _INCOME_SOURCE = re.compile(
     r"^[^,.;]*\b(from|on|of)\s+(disability|ssi|ssdi|social security|unemployment|my job|work|"
-    r"pension|income|salary|wages)\b|^[^,.;]*\b(income|salary|take home|before taxes|after taxes)\b",
+    r"pension|income|salary|wages|discapacidad|seguro social|desempleo|mi trabajo)\b"
+    r"|^[^,.;]*\b(income|salary|take home|before taxes|after taxes|de ingresos|de sueldo)\b",
     re.IGNORECASE)
 _PAY_CUE = re.compile(
-    r"\b(pay|paying|do|afford|send|put|manage|handle|offer|give|swing|spare|set up|installments?)\b",
+    r"\b(pay|paying|do|afford|send|put|manage|handle|offer|give|swing|spare|set up|installments?|"
+    r"pagar|pago|pagaría|pagaria|dar|doy|abonar|mandar|puedo|podría|podria|cuotas?)\b",
     re.IGNORECASE)
-_PER_MONTH = re.compile(r"^\s*(?:dollars?|bucks|usd)?\s*(?:(?:a|per|each|every|/)\s*(?:month|mo)\b|"
-                        r"monthly\b|/mo\b)",
+_PER_MONTH = re.compile(r"^\s*(?:dollars?|bucks|usd|d[oó]lares)?\s*(?:(?:a|per|each|every|/)\s*"
+                        r"(?:month|mo)\b|monthly\b|/mo\b|(?:al|por|cada|a)\s+mes\b|mensual(?:es)?\b)",
                         re.IGNORECASE)
 ANNUAL_IF_AT_LEAST = 1_500_000  # a bare income of $15,000 or more is read as yearly
 
@@ -248,7 +273,8 @@ def read_details(text: str, entities: dict[str, str] | None = None) -> Details:
 _PAY_AMOUNT = re.compile(
     r"(?<![\w/.-])(-\s*)?\$?\s*(-\s*)?(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d{1,2}))?(?![\w/])",
     re.IGNORECASE)
-_INSTALLMENT = re.compile(r"\b(install?ments?|monthly payment|plan payment|this month'?s payment)\b",
+_INSTALLMENT = re.compile(r"\b(install?ments?|monthly payment|plan payment|this month'?s payment|"
+                          r"cuota|mensualidad|pago mensual|pago del plan|pago de este mes)\b",
                           re.IGNORECASE)
 
 

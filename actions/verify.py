@@ -13,8 +13,10 @@ from actions import templates as t
 from actions.base import BillbotAction, Turn, run_action
 from actions.faq import say_answer
 from actions.forms import FAQ_ACTION, new_topic, wants_to_stop
-from billing.core.dates import find_date_of_birth
+from billing.core.dates import DAY_FIRST
+from billing.core.dates import find_date_of_birth as _find_date
 from billing.db.models import Patient
+from billing.languages.service import adopt_switch
 from billing.throttle import Limit
 from billing.verification import (
     MAX_FAILURES,
@@ -35,6 +37,11 @@ from clinic.settings import Settings
 
 LEAVE_INTENTS = {"request_human": "action_request_human", "goodbye": "action_goodbye"}
 SCRATCH = ("verify_stage", "verify_name", "verify_dob", "verify_account")
+
+
+def find_date_of_birth(text: str | None, today, turn: Turn):
+    """A date of birth read the way the turn's language writes dates (Spanish: day first)."""
+    return _find_date(text or "", today, day_first=turn.lang in DAY_FIRST)
 
 
 def _ask(stage: str) -> str:
@@ -94,8 +101,8 @@ class ValidateVerifyForm(BillbotAction):
             turn.say(_ask(stage))
             return [SlotSet("verify_stage", stage)]
 
-        dob = find_date_of_birth(turn.entity("dob"), turn.now.date()) or find_date_of_birth(
-            turn.text, turn.now.date())
+        dob = find_date_of_birth(turn.entity("dob"), turn.now.date(), turn) or find_date_of_birth(
+            turn.text, turn.now.date(), turn)
         account = find_account_number(turn.entity("account_number")) or find_account_number(
             turn.text)
         leave = LEAVE_INTENTS.get(turn.intent) if turn.confidence >= 0.6 else None
@@ -131,7 +138,7 @@ class ValidateVerifyForm(BillbotAction):
         named = with_first_name(candidates, turn.text)
         name = named[0].first_name if len(named) == 1 else (turn.slot("verify_name") or None)
         if dob is None and turn.slot("verify_dob"):
-            dob = find_date_of_birth(turn.slot("verify_dob"), turn.now.date())
+            dob = find_date_of_birth(turn.slot("verify_dob"), turn.now.date(), turn)
         if dob is None:
             if name is None:
                 turn.say(t.ask_family())
@@ -149,7 +156,7 @@ class ValidateVerifyForm(BillbotAction):
     def _account(self, turn: Turn, account: str | None, dob) -> list[dict[str, Any]]:
         account = account or turn.slot("verify_account")
         if dob is None and turn.slot("verify_dob"):
-            dob = find_date_of_birth(turn.slot("verify_dob"), turn.now.date())
+            dob = find_date_of_birth(turn.slot("verify_dob"), turn.now.date(), turn)
         if account and dob:
             if account_locked(turn.session, [account], turn.now):
                 return _account_still_locked(turn)  # before the date is compared
@@ -181,6 +188,7 @@ class ValidateVerifyForm(BillbotAction):
                 turn.say(t.still_locked(turn.settings.office_hours, turn.settings.clinic_phone))
                 return [*cleared, SlotSet("verify_result", "locked")]
             link_telegram_chat(turn.session, patient.id, turn.identity)
+            adopt_switch(turn.session, turn.sender_key, patient.id, turn.now)
             turn.audit("verify", patient.id, method=stage)
             turn.say(t.verified(patient.first_name))
             return [*cleared, SlotSet("verify_result", "verified"),

@@ -19,6 +19,7 @@ from billing.core.ledger import ClaimStatus, EntryType, RefundStatus
 from billing.core.money import MoneyError, parse_amount
 from billing.core.price_lists import payer_key
 
+LANGUAGES = ("en", "es")  # the languages billbot writes (clinic/wording/locale)
 ACCOUNT_KINDS = ("patients", "coverages", "ledger", "refunds")
 PRICE_KINDS = ("chargemaster", "fee_schedules")  # the clinic's price list and payer contracts
 KINDS = ACCOUNT_KINDS + PRICE_KINDS
@@ -197,6 +198,10 @@ def _patient(row: _Row, today: date) -> Rec | None:
         "preferred_channel": row.choice("preferred_channel", CHANNELS, required=True),
         "sms_consent": row.choice("sms_consent", ("yes", "no"), required=True) == "yes",
     }
+    # Optional column: the patient's language (en, es); absent or blank keeps what is stored.
+    language = row.choice("language", LANGUAGES)
+    if language is not None:
+        v["language"] = language
     if v["date_of_birth"] and v["date_of_birth"] > today:
         row.fail("date_of_birth is in the future")
     if v["email"] and not _EMAIL.match(v["email"]):

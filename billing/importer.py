@@ -147,7 +147,7 @@ def _fetch(session: Session, columns: Sequence, key_col, keys: Iterable) -> list
 _PATIENT_FIELDS = (
     "first_name", "last_name", "date_of_birth", "phone", "email", "telegram_chat_id",
     "timezone", "preferred_channel", "sms_consent", "address_line1", "address_line2", "city",
-    "state", "zip", "email_consent",
+    "state", "zip", "email_consent", "language",
 )
 _COVERAGE_FIELDS = (
     "plan_name", "deductible_cents", "deductible_met_cents", "coinsurance_percent", "copay_cents",
@@ -299,6 +299,8 @@ def import_sources(
                 r.values[f"{kind}_consent_at"] = was_at if given_before else now
             else:
                 r.values[f"{kind}_consent_at"] = None
+        if "language" not in r.values:  # no language column: keep the stored one
+            r.values["language"] = stored_value.get("language") or "en"
         r.values["account_number"] = r.account
     new = _upsert(session, Patient, _PATIENT_FIELDS, recs["patients"], old_patients,
                   report.counts["patients"], lambda r: r.account)

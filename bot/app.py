@@ -67,8 +67,10 @@ def create_app(
     channels = channels if channels is not None else build_channels(
         settings, telegram_polling=telegram_polling)
     rasa = make_rasa_client(settings.rasa_url, settings.rasa_timeout_s, transport=rasa_transport)
+    by_language = {"es": make_rasa_client(settings.rasa_url_es, settings.rasa_timeout_s,
+                                          transport=rasa_transport)} if settings.rasa_url_es else {}
     pipeline = Pipeline(settings, engine, rasa, channels, clock=clock,
-                        observers=[MetricsObserver(), *observers])
+                        observers=[MetricsObserver(), *observers], rasa_by_language=by_language)
     # Notices to representatives go through the bot patients talk to, when there is one.
     tg = channels.get("telegram")
     notifier = make_notifier(settings, engine, getattr(tg, "transport", None), clock)

@@ -19,6 +19,9 @@ from sqlalchemy.orm import Session
 
 from billing.core.clock import Clock
 from billing.escalations import service as escalations
+from billing.languages import service as languages
+from billing.languages.enums import DEFAULT as DEFAULT_LANGUAGE
+from billing.languages.enums import NAMES as LANGUAGE_NAMES
 from bot.channels.base import SendResult
 
 log = logging.getLogger(__name__)
@@ -35,11 +38,16 @@ class NewEscalation:
     id: int
     reason: str
     priority: int
+    lang: str = DEFAULT_LANGUAGE  # the conversation's language
 
 
 def notice_text(esc: NewEscalation) -> str:
-    """The one-line staff alert for a new escalation: its number, reason and priority."""
-    return f"New escalation #{esc.id} ({esc.reason}, priority {esc.priority})"
+    """The one-line staff alert for a new escalation: its number, reason and priority, and
+    the patient's language when it is not English (so a Spanish speaker takes it)."""
+    text = f"New escalation #{esc.id} ({esc.reason}, priority {esc.priority})"
+    if esc.lang != DEFAULT_LANGUAGE:
+        text += f"; the patient writes in {LANGUAGE_NAMES.get(esc.lang, esc.lang)}"
+    return text
 
 
 def valid_chat_id(chat_id: str) -> bool:
@@ -52,13 +60,14 @@ def claim_new(engine: Engine, now: datetime, limit: int = BATCH) -> list[NewEsca
     where it is still empty, so a row another worker claimed first is skipped."""
     claimed: list[NewEscalation] = []
     with Session(engine) as s, s.begin():
-        candidates = [(e.id, e.reason, e.priority)
-                      for e in escalations.unannounced(session=s, since=now - MAX_AGE, limit=limit)]
-    for esc_id, reason, priority in candidates:
+        found = escalations.unannounced(session=s, since=now - MAX_AGE, limit=limit)
+        langs = languages.conversation_languages(s, [e.sender_key for e in found])
+        candidates = [(e.id, e.reason, e.priority, langs[e.sender_key]) for e in found]
+    for esc_id, reason, priority, lang in candidates:
         with Session(engine) as s, s.begin():
             won = escalations.claim_notice(session=s, escalation_id=esc_id, now=now)
         if won:
-            claimed.append(NewEscalation(esc_id, reason, priority))
+            claimed.append(NewEscalation(esc_id, reason, priority, lang))
     return claimed
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import partial
 
 from anyio import to_thread
@@ -23,6 +23,7 @@ from billing.core.sender_key import SenderKey
 from bot import message_store as store
 from bot.channels.base import InboundMessage, SendResult, Sent
 from bot.channels.registry import Channels
+from bot.conversation_language import TurnLanguage, decide
 from bot.logging import sender_ref
 from bot.pipeline_observer import PipelineObserver
 from bot.rasa_client import RasaClient, RasaUnavailable
@@ -71,6 +72,10 @@ class Replies:
         """The web chat's answer over its message limit (bot/web_limits.py)."""
         return self._text("gateway.too_many_messages")
 
+    def language_switched(self) -> str:
+        """The answer to ESPAÑOL / ENGLISH, in the language just chosen."""
+        return self._text("gateway.language_switched")
+
     def unavailable(self, away: str | None = None) -> str:
         """`away`: when someone will answer, outside office hours (clinic.office_hours)."""
         if away:
@@ -85,11 +90,15 @@ class Pipeline:
         self, settings: Settings, engine: Engine, rasa: RasaClient,
         channels: Channels | None = None, clock: Clock | None = None,
         observers: Iterable[PipelineObserver] = (),
+        rasa_by_language: Mapping[str, RasaClient] | None = None,
     ):
-        """channels: the configured ones (build_channels); the web chat alone by default."""
+        """channels: the configured ones (build_channels); the web chat alone by default.
+        rasa: the English model's Rasa; rasa_by_language: each other language's (Spanish),
+        one model per language."""
         self.settings = settings
         self.engine = engine
         self.rasa = rasa
+        self.rasa_models: dict[str, RasaClient] = {**(rasa_by_language or {}), "en": rasa}
         self.channels = channels if channels is not None else Channels()
         self.clock = clock or Clock()
         self.replies = Replies(settings)
@@ -199,7 +208,18 @@ class Pipeline:
         log.info("inbound handled", extra={"message_id": m.id, "status": status,
                                            "channel": m.channel})
 
+    async def _language(self, m: store.PendingMessage) -> TurnLanguage:
+        return await to_thread.run_sync(partial(
+            decide, self.engine, m.sender_key, m.text, self.clock.now(),
+            idle_minutes=self.settings.verification_idle_minutes,
+            models=frozenset(self.rasa_models)))
+
     async def _process(self, m: store.PendingMessage) -> Sent:
+        lang = await self._language(m)
+        with wording.speaking(lang.reply):
+            return await self._process_in(m, lang)
+
+    async def _process_in(self, m: store.PendingMessage, lang: TurnLanguage) -> Sent:
         key = SenderKey.parse(m.sender_key)
         channel = self.channels.get(key.channel)
         for control in channel.controls if channel is not None else ():
@@ -208,6 +228,11 @@ class Pipeline:
                 if handled is not None:
                     return handled
                 break  # the control let the assistant answer after all
+        if lang.switched:
+            sent = await self.deliver(m.sender_key, [self.replies.language_switched()],
+                                      reply_to=m.id)
+            await self.finish(m, "answered")
+            return sent
         if not m.text.strip():
             sent = await self.deliver(m.sender_key, [self.replies.text_only()], reply_to=m.id)
             await self.finish(m, "answered")
@@ -219,19 +244,22 @@ class Pipeline:
         if await self.db(store.has_assigned_escalation, m.sender_key):
             await self.finish(m, "for_representative")
             return Sent()
-        texts = await self._ask(m, key)
+        texts = await self._ask(m, key, lang)
         if not texts:
             return await self._unanswered(m)
         sent = await self.deliver(m.sender_key, texts, reply_to=m.id)
         await self.finish(m, "answered")
         return sent
 
-    async def _ask(self, m: store.PendingMessage, key: SenderKey) -> list[str]:
-        """Rasa's answer, or [] when it is unavailable (the caller escalates)."""
+    async def _ask(self, m: store.PendingMessage, key: SenderKey,
+                   lang: TurnLanguage | None = None) -> list[str]:
+        """Rasa's answer, or [] when it is unavailable (the caller escalates). The message
+        goes to the model of lang.model; the actions answer in lang.reply."""
         started = time.perf_counter()
+        rasa = self.rasa_models.get(lang.model, self.rasa) if lang else self.rasa
         try:
-            texts = await self.rasa.ask(m.sender_key, m.text, key.channel, key.user,
-                                        m.client_ref)
+            texts = await rasa.ask(m.sender_key, m.text, key.channel, key.user, m.client_ref,
+                                   lang=lang.reply if lang else None)
         except RasaUnavailable as exc:
             self.notify("assistant_failed", time.perf_counter() - started)
             log.warning("assistant unavailable", extra={"message_id": m.id, "reason": str(exc)})
@@ -304,4 +332,5 @@ class Pipeline:
         await self.wait_idle(10.0)
         for task in list(self._tasks):
             task.cancel()
-        await self.rasa.aclose()
+        for rasa in self.rasa_models.values():
+            await rasa.aclose()

@@ -105,22 +105,25 @@ def start_action_server(port: int, *, log_path: Path, database_url: str | None =
     return proc
 
 
-def write_rasa_config(work_dir: Path, action_url: str) -> tuple[Path, Path]:
-    """endpoints.yml (the action server) and credentials.yml (REST channel only)."""
+def write_rasa_config(work_dir: Path, action_url: str, tracker_store: str = ""
+                      ) -> tuple[Path, Path]:
+    """endpoints.yml (the action server; tracker_store: a tracker_store section, shared when
+    several Rasa processes, one per language, serve one conversation) and credentials.yml
+    (REST channel only)."""
     work_dir.mkdir(parents=True, exist_ok=True)
     endpoints = work_dir / "endpoints.yml"
-    endpoints.write_text(f'action_endpoint:\n  url: "{action_url}"\n')
+    endpoints.write_text(f'action_endpoint:\n  url: "{action_url}"\n{tracker_store}')
     credentials = work_dir / "credentials.yml"
     credentials.write_text("rest:\n")
     return endpoints, credentials
 
 
 def start_rasa(port: int, *, model: Path, action_url: str, work_dir: Path,
-               timeout: float = 180.0) -> ManagedProcess:
+               timeout: float = 180.0, tracker_store: str = "") -> ManagedProcess:
     """`rasa run` on 127.0.0.1:port with the REST channel; no --enable-api."""
     if not Path(model).exists():
         raise ProcessFailed(f"no trained model at {model}: run `billbot train` first")
-    endpoints, credentials = write_rasa_config(work_dir, action_url)
+    endpoints, credentials = write_rasa_config(work_dir, action_url, tracker_store)
     model = Path(model).resolve()  # Rasa only loads a path that ends in .tar.gz, not a link
     cmd = [str(RASA_BIN), "run", "--model", str(model), "-i", "127.0.0.1", "-p", str(port),
            "--endpoints", str(endpoints), "--credentials", str(credentials)]

@@ -39,13 +39,16 @@ class RasaClient:
         self._client = httpx.AsyncClient(timeout=timeout_s, transport=transport)
 
     async def ask(self, sender_key: str, text: str, channel: str, channel_user: str,
-                  client_ref: str | None = None) -> list[str]:
+                  client_ref: str | None = None, lang: str | None = None) -> list[str]:
         """Rasa's replies (texts, in order) to one message. Raises RasaUnavailable.
         client_ref: a web client's hashed address (bot/client_address.py), for the actions'
-        per-address verification limit."""
+        per-address verification limit. lang: the language the actions answer in (the
+        gateway's choice, bot/conversation_language.py)."""
         metadata = {"channel": channel, "channel_user": channel_user}
         if client_ref:
             metadata["client_ref"] = client_ref
+        if lang:
+            metadata["lang"] = lang
         payload = {"sender": sender_key, "message": neutralise(text), "metadata": metadata}
         try:
             resp = await self._client.post(self.url, json=payload)

@@ -24,6 +24,11 @@ DIALOGUE_DATA_DIR = ROOT / "data" / "dialogue"
 EVAL_DIR = ROOT / "data" / "eval"
 EVAL_FILES = {"dev": EVAL_DIR / "heldout_en.yml", "test": EVAL_DIR / "test_en.yml"}
 EVALUATE_SCRIPT = ROOT / "nlu" / "evaluate.py"
+# One model per language (Rasa's advice): English is the default, each other language has its
+# own pipeline (nlu/config_<lang>.yml) and training data (data/nlu_<lang>/); the domain and
+# the dialogue are shared, so a conversation can move between the models mid-way.
+LANGUAGES = ("en", "es")
+DEFAULT_LANGUAGE = "en"
 
 # Quiet, offline and reproducible: no telemetry, no hub downloads, no GPU, fixed hash seed.
 RUNTIME_DIR = ROOT / "nlu" / "runtime"
@@ -59,9 +64,19 @@ def yaml_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.rglob("*") if p.suffix in (".yml", ".yaml") and p.is_file())
 
 
-def training_inputs(nlu_only: bool = False) -> list[Path]:
+def config_file(lang: str = DEFAULT_LANGUAGE) -> Path:
+    """The Rasa configuration of a language's model: nlu/config.yml, nlu/config_es.yml."""
+    return CONFIG_FILE if lang == DEFAULT_LANGUAGE else ROOT / "nlu" / f"config_{lang}.yml"
+
+
+def nlu_data_dir(lang: str = DEFAULT_LANGUAGE) -> Path:
+    """The NLU training data of a language's model: data/nlu/, data/nlu_es/."""
+    return NLU_DATA_DIR if lang == DEFAULT_LANGUAGE else ROOT / "data" / f"nlu_{lang}"
+
+
+def training_inputs(nlu_only: bool = False, lang: str = DEFAULT_LANGUAGE) -> list[Path]:
     """Every file the model is trained from; the held-out split is deliberately not among them."""
-    files = [CONFIG_FILE, REQUIREMENTS_FILE, *yaml_files(NLU_DATA_DIR),
+    files = [config_file(lang), REQUIREMENTS_FILE, *yaml_files(nlu_data_dir(lang)),
              *sorted((RUNTIME_DIR / "billbot_nlu").glob("*.py"))]  # our own components
     if not nlu_only:
         files += [DOMAIN_FILE, *yaml_files(DIALOGUE_DATA_DIR)]
@@ -79,10 +94,11 @@ def inputs_hash(paths: list[Path], root: Path = ROOT) -> str:
     return digest.hexdigest()[:16]
 
 
-def model_name(digest: str, nlu_only: bool = False) -> str:
+def model_name(digest: str, nlu_only: bool = False, lang: str = DEFAULT_LANGUAGE) -> str:
     """Model name derived from the training inputs'
     digest, so unchanged inputs reuse a trained model."""
-    return f"billbot-{'nlu-' if nlu_only else ''}{digest}"
+    prefix = "billbot-" if lang == DEFAULT_LANGUAGE else f"billbot-{lang}-"
+    return f"{prefix}{'nlu-' if nlu_only else ''}{digest}"
 
 
 def model_path(name: str, models_dir: Path = MODELS_DIR) -> Path:
@@ -90,14 +106,17 @@ def model_path(name: str, models_dir: Path = MODELS_DIR) -> Path:
     return models_dir / f"{name}.tar.gz"
 
 
-def current_link_name(nlu_only: bool = False) -> str:
-    """models/current is the full (dialogue) model; an NLU-only model never replaces it."""
-    return "current-nlu" if nlu_only else "current"
+def current_link_name(nlu_only: bool = False, lang: str = DEFAULT_LANGUAGE) -> str:
+    """models/current is the full (dialogue) model; an NLU-only model never replaces it.
+    Another language's links carry its code: models/current-es, models/current-es-nlu."""
+    name = "current" if lang == DEFAULT_LANGUAGE else f"current-{lang}"
+    return f"{name}-nlu" if nlu_only else name
 
 
-def current_model(models_dir: Path = MODELS_DIR, nlu_only: bool = False) -> Path | None:
+def current_model(models_dir: Path = MODELS_DIR, nlu_only: bool = False,
+                  lang: str = DEFAULT_LANGUAGE) -> Path | None:
     """The model models/current (or current-nlu) points to, or None when there is none."""
-    link = models_dir / current_link_name(nlu_only)
+    link = models_dir / current_link_name(nlu_only, lang)
     if not link.exists():
         return None
     return link.resolve()

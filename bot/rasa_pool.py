@@ -33,13 +33,14 @@ class RasaPool:
         self._turn = itertools.count()
 
     async def ask(self, sender_key: str, text: str, channel: str, channel_user: str,
-                  client_ref: str | None = None) -> list[str]:
+                  client_ref: str | None = None, lang: str | None = None) -> list[str]:
         first = next(self._turn) % len(self.clients)
         order = self.clients[first:] + self.clients[:first]
         for i, client in enumerate(order):
             REQUESTS.labels(str((first + i) % len(self.clients))).inc()
             try:
-                return await client.ask(sender_key, text, channel, channel_user, client_ref)
+                return await client.ask(sender_key, text, channel, channel_user, client_ref,
+                                        lang=lang)
             except RasaUnavailable as exc:
                 never_reached = isinstance(exc.__cause__, httpx.ConnectError)
                 if not never_reached or i == len(order) - 1:

@@ -333,11 +333,19 @@ class Supervisor:
     children: list[ManagedProcess] = field(default_factory=list)
     scheduler: Scheduler | None = None
     metrics_dir: Path | None = None
+    model_es: Path | None = None  # the Spanish model (models/current-es): one more Rasa
 
     @property
     def rasa_urls(self) -> list[str]:
         base = self.profile.rasa_base_port
         return [f"http://127.0.0.1:{base + i}" for i in range(self.profile.rasa_instances)]
+
+    @property
+    def rasa_url_es(self) -> str:
+        """The Spanish model's Rasa, on the port after the English instances ('' without it)."""
+        if self.model_es is None:
+            return ""
+        return f"http://127.0.0.1:{self.profile.rasa_base_port + self.profile.rasa_instances}"
 
     @property
     def gateway_url(self) -> str:
@@ -348,7 +356,8 @@ class Supervisor:
         s = self.settings
         env = {**os.environ, "DATABASE_URL": s.database_url, "RASA_URL": ",".join(self.rasa_urls),
                "ACTION_SERVER_PORT": str(s.action_server_port),
-               "GATEWAY_HOST": s.gateway_host, "GATEWAY_PORT": str(s.gateway_port)}
+               "GATEWAY_HOST": s.gateway_host, "GATEWAY_PORT": str(s.gateway_port),
+               "RASA_URL_ES": self.rasa_url_es}
         if self.profile.lock_store_url:
             env["RASA_LOCK_STORE_URL"] = self.profile.lock_store_url
         return env
@@ -376,6 +385,12 @@ class Supervisor:
                 self.children.append(start_rasa_instance(
                     i, int(url.rsplit(":", 1)[1]), model=self.model, endpoints=endpoints,
                     credentials=credentials, run_dir=run_dir))
+            if self.model_es is not None:  # same tracker store: a conversation may move
+                self.out(f"starting rasa[es] on {self.rasa_url_es} (model {self.model_es.name})")
+                self.children.append(start_rasa_instance(
+                    len(self.rasa_urls), int(self.rasa_url_es.rsplit(":", 1)[1]),
+                    model=self.model_es, endpoints=endpoints, credentials=credentials,
+                    run_dir=run_dir))
             self.out(f"starting the gateway on {self.gateway_url} "
                      f"({self.profile.gateway_workers} worker(s))")
             if self.profile.gateway_workers > 1:
@@ -443,7 +458,8 @@ def _safe(out: Callable[[str], None]) -> Callable[[str], None]:
 
 
 def serve(settings: Settings, profile: Profile, model: Path,
-          out: Callable[[str], None] = print, after_start: Callable[[], None] | None = None) -> int:
+          out: Callable[[str], None] = print, after_start: Callable[[], None] | None = None,
+          model_es: Path | None = None) -> int:
     """Run the tree until Ctrl-C / SIGTERM (exit 0) or until a server dies (exit 1)."""
     out = _safe(out)
     stop = threading.Event()
@@ -455,7 +471,7 @@ def serve(settings: Settings, profile: Profile, model: Path,
             raise KeyboardInterrupt
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    sup = Supervisor(settings, profile, model, out=out)
+    sup = Supervisor(settings, profile, model, out=out, model_es=model_es)
     try:
         try:
             sup.start()

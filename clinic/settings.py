@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8000
     rasa_url: str = "http://127.0.0.1:5005"
+    # The Spanish model's Rasa (one model per language); empty: Spanish conversations are
+    # read by the English model and still answered in Spanish.
+    rasa_url_es: str = ""
     rasa_timeout_s: float = 10.0
     action_server_port: int = 5055
     twilio_account_sid: str = ""

@@ -20,6 +20,8 @@ def register(sub) -> None:
     train = sub.add_parser("train", help="train the Rasa model (reuses it when inputs are unchanged)")
     train.add_argument("--nlu-only", action="store_true", help="train the NLU part only")
     train.add_argument("--force", action="store_true", help="retrain from scratch, bypassing both caches")
+    train.add_argument("--lang", choices=(*rasa_env.LANGUAGES, "all"), default="all",
+                       help="the language whose model to train (default: every language)")
     train.set_defaults(func=_train)
 
     ev = sub.add_parser("nlu-eval", help="evaluate the model's intents on a Rasa NLU file")
@@ -27,6 +29,8 @@ def register(sub) -> None:
     ev.add_argument("--model", type=Path, help="model archive (default: models/current, else models/current-nlu)")
     ev.add_argument("--json", action="store_true", help="print the figures as JSON")
     ev.add_argument("--show-errors", action="store_true", help="list the misclassified examples")
+    ev.add_argument("--lang", choices=rasa_env.LANGUAGES, default=rasa_env.DEFAULT_LANGUAGE,
+                    help="whose current model to use without --model (default: en)")
     ev.set_defaults(func=_nlu_eval)
 
 
@@ -39,40 +43,46 @@ def _shown(path: Path) -> str:
     return str(path.relative_to(rasa_env.ROOT)) if path.is_relative_to(rasa_env.ROOT) else str(path)
 
 
-def _point_current(target: Path, models_dir: Path, nlu_only: bool) -> None:
-    link = rasa_env.current_link_name(nlu_only)
+def _point_current(target: Path, models_dir: Path, nlu_only: bool,
+                   lang: str = rasa_env.DEFAULT_LANGUAGE) -> None:
+    link = rasa_env.current_link_name(nlu_only, lang)
     tmp = models_dir / f".{link}.tmp"
     tmp.unlink(missing_ok=True)
     tmp.symlink_to(target.name)
     os.replace(tmp, models_dir / link)
 
 
-def _rasa_train_args(nlu_only: bool, out: Path, name: str) -> list[str]:
-    common = ["--config", str(rasa_env.CONFIG_FILE), "--out", str(out), "--fixed-model-name", name]
+def _rasa_train_args(nlu_only: bool, out: Path, name: str,
+                     lang: str = rasa_env.DEFAULT_LANGUAGE) -> list[str]:
+    common = ["--config", str(rasa_env.config_file(lang)), "--out", str(out),
+              "--fixed-model-name", name]
+    nlu_data = str(rasa_env.nlu_data_dir(lang))
     if nlu_only:
-        return [str(rasa_env.RASA_BIN), "train", "nlu", "--nlu", str(rasa_env.NLU_DATA_DIR), *common]
+        return [str(rasa_env.RASA_BIN), "train", "nlu", "--nlu", nlu_data, *common]
     return [
         str(rasa_env.RASA_BIN), "train", "--domain", str(rasa_env.DOMAIN_FILE),
-        "--data", str(rasa_env.NLU_DATA_DIR), str(rasa_env.DIALOGUE_DATA_DIR), *common,
+        "--data", nlu_data, str(rasa_env.DIALOGUE_DATA_DIR), *common,
     ]
 
 
-def train_model(nlu_only: bool = False, force: bool = False) -> Path:
-    """Train (or reuse) the model for the current inputs; point models/current (NLU only:
-    models/current-nlu) at it."""
+def train_model(nlu_only: bool = False, force: bool = False,
+                lang: str = rasa_env.DEFAULT_LANGUAGE) -> Path:
+    """Train (or reuse) one language's model for the current inputs; point models/current
+    (NLU only: models/current-nlu; Spanish: models/current-es) at it."""
     if not rasa_env.RASA_BIN.exists():
         raise RuntimeError(f"{rasa_env.RASA_BIN} not found: run `make setup` first")
     if not nlu_only and not rasa_env.DOMAIN_FILE.exists():
         raise RuntimeError(f"{rasa_env.DOMAIN_FILE} not found: write the domain or use --nlu-only")
     models_dir = rasa_env.MODELS_DIR
     models_dir.mkdir(parents=True, exist_ok=True)
-    name = rasa_env.model_name(rasa_env.inputs_hash(rasa_env.training_inputs(nlu_only)), nlu_only)
+    name = rasa_env.model_name(
+        rasa_env.inputs_hash(rasa_env.training_inputs(nlu_only, lang)), nlu_only, lang)
     target = rasa_env.model_path(name, models_dir)
     # One training at a time on this machine; a second caller waits and then reuses the result.
     with open(models_dir / ".train.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if target.exists() and not force:
-            _point_current(target, models_dir, nlu_only)
+            _point_current(target, models_dir, nlu_only, lang)
             print(f"model up to date: {_shown(target)}")
             return target
         started = time.monotonic()
@@ -81,20 +91,22 @@ def train_model(nlu_only: bool = False, force: bool = False) -> Path:
         if force:
             env["RASA_MAX_CACHE_SIZE"] = "0"  # Rasa's cache would hand back the trained components
         with tempfile.TemporaryDirectory(dir=models_dir, prefix=".training-") as tmp:
-            cmd = _rasa_train_args(nlu_only, Path(tmp), name)
+            cmd = _rasa_train_args(nlu_only, Path(tmp), name, lang)
             result = subprocess.run(cmd, check=False, cwd=rasa_env.ROOT, env=env)
             built = rasa_env.model_path(name, Path(tmp))
             if result.returncode != 0 or not built.exists():
                 raise RuntimeError(f"rasa train failed (exit {result.returncode})")
             os.replace(built, target)
-        _point_current(target, models_dir, nlu_only)
+        _point_current(target, models_dir, nlu_only, lang)
         print(f"trained {_shown(target)} in {time.monotonic() - started:.0f}s")
         return target
 
 
 def _train(args) -> int:
+    langs = rasa_env.LANGUAGES if args.lang == "all" else (args.lang,)
     try:
-        train_model(nlu_only=args.nlu_only, force=args.force)
+        for lang in langs:
+            train_model(nlu_only=args.nlu_only, force=args.force, lang=lang)
     except RuntimeError as exc:
         return _fail(str(exc))
     return 0
@@ -132,7 +144,8 @@ def predict(model: Path, data: Path) -> list[Prediction]:
 def _nlu_eval(args) -> int:
     if not args.file.is_file():
         return _fail(f"{args.file}: no such file", 2)
-    model = args.model or rasa_env.current_model() or rasa_env.current_model(nlu_only=True)
+    model = (args.model or rasa_env.current_model(lang=args.lang)
+             or rasa_env.current_model(nlu_only=True, lang=args.lang))
     if model is None:
         return _fail("no trained model: run `billbot train` or pass --model")
     if not Path(model).is_file():

@@ -43,8 +43,8 @@ def _fail(message: str) -> int:
     return 1
 
 
-def _model() -> Path | None:
-    model = rasa_env.current_model()
+def _model(lang: str = rasa_env.DEFAULT_LANGUAGE) -> Path | None:
+    model = rasa_env.current_model(lang=lang)
     return model if model is not None and model.name.startswith("billbot-") and \
         "-nlu-" not in model.name else None
 
@@ -57,7 +57,9 @@ def _serve(args) -> int:
     model = _model()
     if model is None:
         return _fail("no trained dialogue model at models/current: run `billbot train`")
-    return serve(load_settings(), profile, model)
+    # The Spanish model when one is trained (billbot train); without it, Spanish conversations
+    # are read by the English model and still answered in Spanish.
+    return serve(load_settings(), profile, model, model_es=_model("es"))
 
 
 def ensure_demo_database(settings: Settings, out=print) -> None:
@@ -143,10 +145,12 @@ def _demo(args) -> int:
     password = ensure_demo_console_user(settings)
     try:
         model = train_model()
+        model_es = train_model(lang="es")
     except RuntimeError as exc:
         return _fail(str(exc))
     profile = load_profile("embedded")
     base = f"http://{settings.gateway_host}:{settings.gateway_port}"
     return serve(settings, profile, model,
                  after_start=lambda: print("\n".join(demo_accounts_text(password,
-                                                                        base + "/console"))))
+                                                                        base + "/console"))),
+                 model_es=model_es)

@@ -18,6 +18,8 @@ from billing.core.clock import Clock
 from billing.core.promises import PromisePolicy
 from billing.escalations.enums import EscalationStatus
 from billing.findings import worklist
+from billing.languages import service as languages
+from billing.languages.enums import NAMES as LANGUAGE_NAMES
 from bot.client_address import request_ref
 from bot.console import (
     action_views,
@@ -170,7 +172,8 @@ def _office(ctx: ConsoleContext) -> str:
 def queue_page(request: Request, who: Who,
                ctx: Ctx, s: Db):
     """Show the queue of open escalations."""
-    return ctx.render(request, "queue.html", who=who, rows=queue.open_escalations(s),
+    rows = queue.open_escalations(s)
+    return ctx.render(request, "queue.html", who=who, rows=rows, langs=_languages(s, rows),
                       office=_office(ctx), error=QUEUE_ERRORS.get(request.query_params.get("error", ""), ""))
 
 
@@ -178,7 +181,14 @@ def queue_page(request: Request, who: Who,
 def queue_fragment(request: Request, who: Who,
                    ctx: Ctx, s: Db):
     """The queue table alone, for the page to refresh in place when the queue changes."""
-    return ctx.render(request, "_queue_table.html", who=who, rows=queue.open_escalations(s))
+    rows = queue.open_escalations(s)
+    return ctx.render(request, "_queue_table.html", who=who, rows=rows, langs=_languages(s, rows))
+
+
+def _languages(s: Session, rows) -> dict[str, str]:
+    """Each listed conversation's language, by name ('Spanish'), for the queue's column."""
+    codes = languages.conversation_languages(s, [e.sender_key for e in rows])
+    return {key: LANGUAGE_NAMES.get(code, code) for key, code in codes.items()}
 
 
 def conversation_page(request: Request, ctx: ConsoleContext, s: Session, who: Identity,
@@ -196,7 +206,7 @@ def conversation_page(request: Request, ctx: ConsoleContext, s: Session, who: Id
         request, "conversation.html", status_code=status, who=who, esc=esc,
         lines=transcript.lines(s, esc.sender_key, (esc.id,)), account=account, error=error, done=action_views.DONE.get(done, ""),
         holder=esc.status == EscalationStatus.ASSIGNED and esc.assigned_to == who.username,
-        today=ctx.today(),
+        today=ctx.today(), language=_languages(s, [esc])[esc.sender_key],
     )
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.segments import GSM7, encoding, segment_count
+from bot.segments import segment_count
 from clinic import wording
 
 DEFAULT_CADENCE = (1, 15, 30, 60, 90)
@@ -312,7 +312,8 @@ WITH_LINK = ".link"
 
 
 def reminder_text(step: int, clinic_name: str, link: str = "", lang: str = "en") -> str:
-    """The text of one step: one GSM-7 segment. The payment link is added where it fits."""
+    """The text of one step: one segment in the encoding it needs (English and Spanish are
+    written to stay GSM-7, 160 characters). The payment link is added where it fits."""
     msg_id = STEP_TEXTS.get(step, GENERIC_TEXT)
     clinic = clinic_name.strip()
     variants = [msg_id + WITH_LINK, msg_id] if link else [msg_id]
@@ -320,10 +321,11 @@ def reminder_text(step: int, clinic_name: str, link: str = "", lang: str = "en")
         if variant not in wording.messages(lang) and variant not in wording.messages():
             continue  # a step whose wording has no room for the link
         text = wording.text(variant, lang, clinic=clinic, link=link)
-        if encoding(text) == GSM7 and segment_count(text) == 1:
+        if segment_count(text) == 1:
             return text
     raise ReminderConfigError(
-        f"the step {step} reminder does not fit one GSM-7 segment with clinic name {clinic!r}"
+        f"the step {step} reminder ({lang}) does not fit one SMS segment with clinic name "
+        f"{clinic!r}"
     )
 
 

@@ -46,6 +46,7 @@ from bot.reminders.policy import (
 from bot.reminders.select import find_candidates
 from bot.segments import segment_count
 from bot.statements.notices import email_reminder_text
+from clinic import wording
 
 log = logging.getLogger(__name__)
 ACTOR = "reminders"
@@ -169,8 +170,9 @@ def run_reminders(settings, engine: Engine, now: datetime, dry_run: bool = False
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     config = config or ReminderConfig.from_settings(settings)
-    texts = {step: reminder_text(step, settings.clinic_name, settings.payment_link)
-             for step in config.cadence_days}
+    # Each step in each language billbot writes: a reminder is in the patient's language.
+    texts = {(step, lang): reminder_text(step, settings.clinic_name, settings.payment_link, lang)
+             for step in config.cadence_days for lang in wording.languages()}
     report = RunReport(now=now, dry_run=dry_run)
     pending_by_patient: dict[int, list[tuple[int, int]]] = {}
     if not dry_run:
@@ -199,8 +201,8 @@ def run_reminders(settings, engine: Engine, now: datetime, dry_run: bool = False
     report.flagged = len(flagged)
     if dry_run:
         return report
-    def email_text(patient_id: int) -> str:
-        return email_reminder_text(settings, patient_id, now)
+    def email_text(patient_id: int, lang: str) -> str:
+        return email_reminder_text(settings, patient_id, now, lang)
 
     with Session(engine) as s, s.begin():
         _write(s, planned, texts, pending_by_patient, seen_pending, flagged, report, now,
@@ -220,17 +222,31 @@ def _as_date(value) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-def _write(s: Session, planned: list[Decision], texts: dict[int, str],
+def _languages(s: Session, patient_ids: list[int]) -> dict[int, str]:
+    """Each patient's stored language (a language without a catalogue reads as English)."""
+    found: dict[int, str] = {}
+    ids = sorted(set(patient_ids))
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        for pid, lang in s.execute(select(Patient.id, Patient.language)
+                                   .where(Patient.id.in_(chunk))):
+            found[pid] = lang if lang in wording.languages() else wording.DEFAULT_LANG
+    return found
+
+
+def _write(s: Session, planned: list[Decision], texts: dict[tuple[int, str], str],
            pending_by_patient: dict, seen_pending: dict, flagged: list[int],
-           report: RunReport, now: datetime, email_text: Callable[[int], str]) -> None:
+           report: RunReport, now: datetime, email_text: Callable[[int, str], str]) -> None:
     addresses = _addresses(s, [d.patient_id for d in planned])
+    langs = _languages(s, [d.patient_id for d in planned])
     rows = []
     for d in planned:
         address = _address(addresses[d.patient_id], d.channel)
         # The gateway's sender key ('sms:+1555...', 'tg:4242'): the reminder is on the same
         # transcript as the patient's replies.
         key = sender_key(d.channel, address)
-        body = email_text(d.patient_id) if d.channel == "email" else texts[d.step]
+        lang = langs.get(d.patient_id, wording.DEFAULT_LANG)
+        body = email_text(d.patient_id, lang) if d.channel == "email" else texts[d.step, lang]
         rows.append(Planned(d.patient_id, d.step, d.channel, key,
                             body, d.not_before, d.reason, episode=d.episode))
     outbox.write_planned(s, rows, now)

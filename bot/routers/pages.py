@@ -13,6 +13,7 @@ TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.filters["money"] = fmt
 templates.env.globals["t"] = wording.html  # the patient pages' words (clinic.wording)
+templates.env.globals["day"] = wording.day  # a date as the page's language writes it
 
 NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer",
             "X-Robots-Tag": "noindex"}

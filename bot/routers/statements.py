@@ -9,11 +9,14 @@ from sqlalchemy.orm import Session
 from billing.accounts import load_snapshot
 from billing.core.balances import compute_balance
 from billing.core.explanation import explain
+from billing.db.models import Patient
+from billing.languages import service as languages
 from bot.routers.deps import ClockDep, PipelineDep, SettingsDep
 from bot.routers.errors import StatementNotFound
 from bot.routers.pages import NO_STORE, templates
 from bot.statements.content import statement_content
 from bot.statements.pdf import statement_pdf
+from clinic import wording
 from clinic.statement_links import read_token
 
 router = APIRouter(tags=["statements"])
@@ -30,17 +33,21 @@ async def statement_page(request: Request, token: str, settings: SettingsDep,
     def load(engine):
         with Session(engine) as s:
             snap = load_snapshot(s, patient_id)
-        return snap, compute_balance(snap.items)
+            patient = s.get(Patient, patient_id)
+            lang = patient.language if patient is not None else None
+        return snap, compute_balance(snap.items), lang
 
-    snapshot, balance = await pipeline.db(load)
-    return templates.TemplateResponse(
-        request, "statement.html",
-        {"s": settings, "snap": snapshot, "bal": balance,
-         "explained": explain(balance, snapshot.items),
-         "generated": clock.now().strftime("%Y-%m-%d %H:%M UTC"),
-         "pdf_link": f"/statements/{token}/pdf"},
-        headers=NO_STORE,
-    )
+    snapshot, balance, lang = await pipeline.db(load)
+    # In the patient's language: the page's words, the explanations and the dates.
+    with wording.speaking(languages.supported(lang)) as chosen:
+        return templates.TemplateResponse(
+            request, "statement.html",
+            {"s": settings, "snap": snapshot, "bal": balance, "lang": chosen,
+             "explained": explain(balance, snapshot.items),
+             "generated": clock.now().strftime("%Y-%m-%d %H:%M UTC"),
+             "pdf_link": f"/statements/{token}/pdf"},
+            headers=NO_STORE,
+        )
 
 
 @router.get("/statements/{token}/pdf", response_class=Response)

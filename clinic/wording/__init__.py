@@ -21,6 +21,9 @@ written anywhere else. Money is formatted by billing.core.money.fmt; dates and t
 from __future__ import annotations
 
 import string
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -32,6 +35,10 @@ from markupsafe import Markup, escape
 DEFAULT_LANG = "en"
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "billbot"
+# The language of the conversation being answered (set once per turn by speaking(); an
+# explicit lang= wins). A context variable, so concurrent turns in threads or tasks never
+# see each other's language.
+_CURRENT: ContextVar[str] = ContextVar("billbot_language", default=DEFAULT_LANG)
 
 
 class UnknownMessage(KeyError):
@@ -48,6 +55,23 @@ def languages() -> tuple[str, ...]:
     return tuple(sorted(p.parent.parent.name for p in LOCALE_DIR.glob(f"*/LC_MESSAGES/{DOMAIN}.po")))
 
 
+def current_language() -> str:
+    """The language text() writes in when it is given none."""
+    return _CURRENT.get()
+
+
+@contextmanager
+def speaking(lang: str | None) -> Iterator[str]:
+    """Within the block, text(), day()... write in `lang` (a language without a catalogue,
+    or None, is English)."""
+    chosen = lang if lang and lang in languages() else DEFAULT_LANG
+    token = _CURRENT.set(chosen)
+    try:
+        yield chosen
+    finally:
+        _CURRENT.reset(token)
+
+
 @cache
 def messages(lang: str = DEFAULT_LANG) -> dict[str, str]:
     """msgid -> msgstr of one language (untranslated and fuzzy entries left out)."""
@@ -62,17 +86,20 @@ def messages(lang: str = DEFAULT_LANG) -> dict[str, str]:
             and not m.fuzzy}
 
 
-def text(msg_id: str, lang: str = DEFAULT_LANG, **params: object) -> str:
-    """The message in `lang` (English where it has no translation), its fields filled."""
+def text(msg_id: str, lang: str | None = None, **params: object) -> str:
+    """The message in `lang` (default: the conversation's, see speaking(); English where
+    it has no translation), its fields filled."""
+    lang = lang or _CURRENT.get()
     template = messages(lang).get(msg_id) or messages(DEFAULT_LANG).get(msg_id)
     if template is None:
         raise UnknownMessage(msg_id)
     return template.format(**params)
 
 
-def html(msg_id: str, lang: str = DEFAULT_LANG, **params: object) -> Markup:
+def html(msg_id: str, lang: str | None = None, **params: object) -> Markup:
     """text() for an HTML page: the message and its fields escaped, except fields that are
     already markup (a link built in the template)."""
+    lang = lang or _CURRENT.get()
     template = messages(lang).get(msg_id) or messages(DEFAULT_LANG).get(msg_id)
     if template is None:
         raise UnknownMessage(msg_id)
@@ -86,18 +113,21 @@ def fields(msg_id: str, lang: str = DEFAULT_LANG) -> set[str]:
 
 # ---- dates and times, as the messages write them ----------------------------------------
 
-def day(value: date | None, lang: str = DEFAULT_LANG) -> str:
-    """'Mar 4, 2026'; date.none ('no date') without one."""
+def day(value: date | None, lang: str | None = None) -> str:
+    """'Mar 4, 2026' ('4 de marzo de 2026'); date.none ('no date') without one."""
+    lang = lang or _CURRENT.get()
     if value is None:
         return text("date.none", lang)
     return format_date(value, text("format.date", lang), locale=lang)
 
 
-def weekday(value: date, lang: str = DEFAULT_LANG) -> str:
-    """'Monday'."""
+def weekday(value: date, lang: str | None = None) -> str:
+    """'Monday' ('lunes')."""
+    lang = lang or _CURRENT.get()
     return format_date(value, "EEEE", locale=lang)
 
 
-def clock(value: datetime, lang: str = DEFAULT_LANG) -> str:
+def clock(value: datetime, lang: str | None = None) -> str:
     """'8:00 AM': the wall-clock time of `value` in its own zone."""
+    lang = lang or _CURRENT.get()
     return format_time(value.time(), text("format.time", lang), locale=lang)

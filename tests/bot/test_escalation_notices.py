@@ -170,3 +170,21 @@ def test_two_gateway_workers_post_each_escalation_once(db_url):
     assert sorted(texts) == sorted(f"New escalation #{i} (assistant_unavailable, priority 1)"
                                    for i in ids)
     engine.dispose()
+
+
+def test_the_notice_says_when_the_patient_writes_in_spanish(settings, telegram_api):
+    from billing.languages.enums import LanguageSource
+    from billing.languages.service import remember
+    grouped = settings.replace(representatives_telegram_chat_id=GROUP)
+    with Gateway(grouped, clock=FixedClock(NOW), notify_interval_s=3600) as gw:
+        with Session(gw.engine) as s, s.begin():
+            remember(s, "web:es", "es", LanguageSource.DETECTED, NOW)
+        spanish = store.queue_escalation(gw.engine, sender_key="web:es", channel="web",
+                                         reason="request_human", now=NOW)
+        english = store.queue_escalation(gw.engine, sender_key="web:en", channel="web",
+                                         reason="request_human", now=NOW)
+        gw.client.portal.call(gw.app.state.notifier.notify_once)
+    assert sorted(text for _, text in notices(telegram_api)) == [
+        f"New escalation #{spanish} (request_human, priority 2); the patient writes in Spanish",
+        f"New escalation #{english} (request_human, priority 2)",
+    ]

@@ -19,6 +19,7 @@ from bot.processes import free_port, wait_healthy
 from bot.supervisor import (
     Job,
     Scheduler,
+    Supervisor,
     endpoints_yaml,
     gateway_command,
     group_pids,
@@ -266,3 +267,16 @@ def group_pids_of_children(parent: int) -> set[int]:
         if int(fields[1]) == parent:
             groups.add(int(fields[2]))
     return groups
+
+
+def test_with_a_spanish_model_one_more_rasa_serves_it_and_the_gateway_is_told_where():
+    p = load_profile("production", {"RASA_INSTANCES": "2", "RASA_LOCK_STORE_URL": "redis://x",
+                                    "RASA_TRACKER_STORE_URL": "postgresql://x/y"})
+    settings = Settings()
+    english_only = Supervisor(settings, p, Path("models/billbot-x.tar.gz"))
+    assert english_only.rasa_url_es == "" and english_only.child_env()["RASA_URL_ES"] == ""
+    both = Supervisor(settings, p, Path("models/billbot-x.tar.gz"),
+                      model_es=Path("models/billbot-es-x.tar.gz"))
+    base = p.rasa_base_port
+    assert both.child_env()["RASA_URL"] == f"http://127.0.0.1:{base},http://127.0.0.1:{base + 1}"
+    assert both.child_env()["RASA_URL_ES"] == f"http://127.0.0.1:{base + 2}"

@@ -2,6 +2,7 @@
 dialogue can take, and a broken file is refused with where and why."""
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -26,6 +27,17 @@ def test_the_default_answers_cover_every_topic_and_are_dated():
 def test_every_offer_is_something_a_yes_can_accept():
     for offer in OFFERS:
         assert OFFER_PREFIX + offer in YES_ACCEPTS
+
+
+def test_the_spanish_answers_cover_the_same_topics_and_offers_as_the_english():
+    english, spanish = load_faq(Settings().faq_dir), load_faq(Settings().faq_dir, "es")
+    assert spanish.language == "es" and set(spanish.answers) == set(TOPICS)
+    for topic, answer in spanish.answers.items():
+        assert 80 <= len(answer.text) <= 520, topic
+        assert answer.offer == english.answers[topic].offer, topic
+        # the same facts: every figure of the English answer (days, dollars, percents) is there
+        assert re.findall(r"\d[\d,]*", answer.text) == re.findall(
+            r"\d[\d,]*", english.answers[topic].text), topic
 
 
 def test_a_language_without_a_file_falls_back_to_english():

@@ -17,11 +17,13 @@ from billing.db.engine import make_engine
 from billing.db.migrate import upgrade
 from billing.db.models import Throttle, Verification
 from bot.processes import free_port, start_action_server, start_rasa
+from bot.supervisor import tracker_store_yaml
 from clinic.settings import ROOT
 from tests.e2e.clinic import SENDERS, load_clinic
 from tests.stripe_double import StripeDouble
 
 MODEL = ROOT / "models" / "current"
+MODEL_ES = ROOT / "models" / "current-es"  # the Spanish model (billbot train)
 SESSION_SECRET = "e2e-" + uuid.uuid4().hex
 
 
@@ -50,6 +52,7 @@ class Assistant:
     db_url: str
     client: httpx.Client
     today: date
+    url_es: str = ""  # the Spanish model's Rasa (same action server, same tracker store)
     stripe: StripeDouble | None = None  # the action server makes its payment links there
 
     def sms(self, phone: str) -> Chat:
@@ -79,24 +82,34 @@ def assistant(tmp_path_factory):
     with Session(engine) as session:
         load_clinic(session, today)
     engine.dispose()
-    action_port, rasa_port = free_port(), free_port()
+    action_port, rasa_port, rasa_es_port = free_port(), free_port(), free_port()
     stripe = StripeDouble()
     actions = start_action_server(
         action_port, log_path=work / "actions.log", database_url=db_url,
         extra_env={"SESSION_SECRET": SESSION_SECRET, "PUBLIC_BASE_URL": "http://chat.test",
                    "STRIPE_SECRET_KEY": stripe.secret_key, "STRIPE_API_BASE": stripe.url},
     )
+    # One conversation may move between the two models (a Spanish patient's English
+    # question): both Rasa processes keep conversations in one tracker store.
+    trackers = tracker_store_yaml(f"sqlite:///{work / 'rasa-tracker.db'}")
+    servers = [actions]
     try:
-        rasa = start_rasa(rasa_port, model=MODEL, action_url=actions.url, work_dir=work)
+        servers.append(start_rasa(rasa_port, model=MODEL, action_url=actions.url,
+                                  work_dir=work, tracker_store=trackers))
+        if MODEL_ES.exists():
+            servers.append(start_rasa(rasa_es_port, model=MODEL_ES, action_url=actions.url,
+                                      work_dir=work / "es", tracker_store=trackers))
     except Exception:
-        actions.stop()
+        for server in servers:
+            server.stop()
         stripe.close()
         raise
+    url_es = f"http://127.0.0.1:{rasa_es_port}/webhooks/rest/webhook" if len(servers) > 2 else ""
     with httpx.Client() as client:
         yield Assistant(f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook", db_url, client,
-                        today, stripe)
-    rasa.stop()
-    actions.stop()
+                        today, url_es, stripe)
+    for server in reversed(servers):
+        server.stop()
     stripe.close()
 
 

@@ -31,7 +31,8 @@ def test_reply_goes_out_through_the_twilio_rest_api(settings, twilio_api, rasa):
         assert sent.params["StatusCallback"] == PUBLIC + "/webhooks/twilio/status"
         assert rasa.received == [{
             "sender": "sms:" + PATIENT_PHONE, "message": "what do I owe?",
-            "metadata": {"channel": "sms", "channel_user": PATIENT_PHONE},
+            "metadata": {"channel": "sms", "channel_user": PATIENT_PHONE,
+                         "lang": "en"},
         }]
         inbound, outbound = gw.messages()
         assert (inbound.status, inbound.external_id) == ("answered", "SM0001")

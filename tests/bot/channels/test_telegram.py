@@ -30,7 +30,7 @@ def test_a_message_is_answered_through_the_bot_api(settings, telegram_api, rasa)
         assert sent.params["text"] == "Got it: what do I owe?"
         assert rasa.received == [{
             "sender": f"tg:{CHAT}", "message": "what do I owe?",
-            "metadata": {"channel": "telegram", "channel_user": str(CHAT)},
+            "metadata": {"channel": "telegram", "channel_user": str(CHAT), "lang": "en"},
         }]
         inbound, outbound = gw.messages()
         assert (inbound.channel, inbound.external_id, inbound.status) == \

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from billing.core.clock import FixedClock
 from billing.db.models import LedgerEntry, Patient
+from clinic import wording
 from clinic.statement_links import StatementLinksDisabled, read_token, statement_url
 from tests.gateway_support import PUBLIC, Gateway, without
 
@@ -30,7 +31,7 @@ def test_rest_webhook_answers_in_rasas_format(settings, rasa):
     meta = rasa.received[0]["metadata"]
     assert {k: meta[k] for k in ("channel", "channel_user")} == {"channel": "web",
                                                                 "channel_user": "3f2b9c1e-aa"}
-    assert set(meta) == {"channel", "channel_user", "client_ref"}  # the address, hashed
+    assert set(meta) == {"channel", "channel_user", "client_ref", "lang"}  # address hashed
 
 
 @pytest.mark.parametrize("claimed", ["sms:+15551234567", "tg:424242", "web:../../x", " sms:+1 "])
@@ -207,3 +208,15 @@ def test_screenshot_of_the_chat_page(settings, tmp_path):
     out = tmp_path / "webchat.png"
     take_screenshot(settings, out)
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 5000
+
+
+def test_a_spanish_patients_statement_page_is_in_spanish(settings):
+    with Gateway(settings, clock=FixedClock(NOW)) as gw:
+        pid = _patient_with_a_visit(gw.engine)
+        with Session(gw.engine) as s, s.begin():
+            s.get(Patient, pid).language = "es"
+        page = gw.client.get(statement_url(settings, pid, NOW).removeprefix(PUBLIC)).text
+        assert '<html lang="es">' in page
+        assert wording.text("page.statement.due_now", "es") in page
+        assert "30 de junio de 2025" in page  # the visit's due date, in Spanish words
+        assert "el cargo fue de $250.00" in page  # the explanation, in Spanish

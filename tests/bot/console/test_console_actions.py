@@ -351,3 +351,26 @@ def test_an_id_past_the_databases_integers_is_refused_before_the_database(engine
                       data={"csrf_token": csrf}).status_code == 422
         assert c.get("/console/escalations/0").status_code == 422
         assert c.get(f"/console/accounts/{too_big}").status_code == 422
+
+
+def test_the_console_shows_each_conversations_language_and_sends_a_spanish_reply_as_typed(
+        rep, engine):
+    from billing.languages.enums import LanguageSource
+    from billing.languages.service import remember
+    pid, _ = _account(engine)
+    esc_id = _held(engine, pid, sender_key="web:chat-es")
+    add_escalation(engine, sender_key="web:chat-en")
+    with Session(engine) as s, s.begin():
+        remember(s, "web:chat-es", "es", LanguageSource.DETECTED, NOW)
+    queue_page = rep.get("/console/").text
+    assert '<td class="language">Spanish</td>' in queue_page
+    assert '<td class="language">English</td>' in queue_page
+    page = rep.get(f"/console/escalations/{esc_id}").text
+    assert "writes in Spanish" in page
+    typed = "Hola, soy Rita de cobros. ¿En qué le ayudo?"
+    resp = rep.post(f"/console/escalations/{esc_id}/reply",
+                    data={"csrf_token": rep.csrf, "text": typed})
+    assert resp.status_code == 200 and "Reply sent." in resp.text
+    with Session(engine) as s:
+        out = s.scalars(select(Message).where(Message.direction == "out")).one()
+        assert out.text == typed
