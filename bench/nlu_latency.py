@@ -60,7 +60,8 @@ def main() -> int:
     if Path(sys.prefix).resolve() != (ROOT / ".venv-rasa").resolve():
         env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CUDA_VISIBLE_DEVICES": "",
                "RASA_TELEMETRY_ENABLED": "false", "PYTHONWARNINGS": "ignore",
-               "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+               "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+               "PYTHONPATH": str(ROOT / "nlu" / "runtime")}  # our own components
         os.execve(str(RASA_PYTHON), [str(RASA_PYTHON), __file__, *sys.argv[1:]], env)
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", type=Path, default=ROOT / "models" / "current")
