@@ -45,6 +45,7 @@ nlu-eval: setup
 	$(BILLBOT) train
 	$(BILLBOT) nlu-eval data/eval/heldout_en.yml
 	$(BILLBOT) nlu-eval data/eval/test_en.yml
+	$(BILLBOT) nlu-eval data/eval/heldout_es.yml --lang es
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
