@@ -50,7 +50,7 @@ def create_app(
     telegram_polling: bool = False,
     rasa_transport: httpx.AsyncBaseTransport | None = None,
     sweep_interval_s: float = 30.0,
-    notify_interval_s: float = NOTIFY_INTERVAL_S,
+    notify_interval_s: float | None = NOTIFY_INTERVAL_S,
     channels: Channels | None = None,
     engine: Engine | None = None,
     observers: Iterable[PipelineObserver] = (),
@@ -79,7 +79,7 @@ def create_app(
     async def lifespan(app: FastAPI):
         stop = asyncio.Event()
         jobs = [pipeline.sweep_forever(sweep_interval_s)]
-        if notifier is not None:
+        if notifier is not None and notify_interval_s is not None:  # None: the caller drives it
             jobs.append(notifier.run_forever(notify_interval_s))
         for channel in channels.values():
             jobs.extend(channel.background(pipeline, stop))

@@ -52,7 +52,7 @@ def from_each_process(engine) -> tuple[int, int, int]:
 
 def test_each_new_escalation_is_posted_once_without_patient_data(settings, telegram_api):
     grouped = settings.replace(representatives_telegram_chat_id=GROUP)
-    with Gateway(grouped, clock=FixedClock(NOW), notify_interval_s=3600) as gw:
+    with Gateway(grouped, clock=FixedClock(NOW), notify_interval_s=None) as gw:
         by_action, by_pipeline, by_console = from_each_process(gw.engine)
         gw.client.portal.call(gw.app.state.notifier.notify_once)
         gw.client.portal.call(gw.app.state.notifier.notify_once)  # nothing new: nothing posted
@@ -69,7 +69,7 @@ def test_each_new_escalation_is_posted_once_without_patient_data(settings, teleg
 
 def test_a_failed_post_is_given_back_and_posted_on_the_next_pass(settings, telegram_api):
     grouped = settings.replace(representatives_telegram_chat_id=GROUP)
-    with Gateway(grouped, clock=FixedClock(NOW), notify_interval_s=3600) as gw:
+    with Gateway(grouped, clock=FixedClock(NOW), notify_interval_s=None) as gw:
         esc_id = store.queue_escalation(gw.engine, sender_key="web:abc", channel="web",
                                         reason="assistant_unavailable", now=NOW)
         telegram_api.fail_next("sendMessage", status=400,
@@ -83,7 +83,7 @@ def test_a_failed_post_is_given_back_and_posted_on_the_next_pass(settings, teleg
 
 def test_old_or_closed_escalations_are_not_announced(settings, telegram_api):
     grouped = settings.replace(representatives_telegram_chat_id=GROUP)
-    with Gateway(grouped, clock=FixedClock(NOW), notify_interval_s=3600) as gw:
+    with Gateway(grouped, clock=FixedClock(NOW), notify_interval_s=None) as gw:
         with Session(gw.engine) as s, s.begin():
             s.add(Escalation(sender_key="web:old", channel="web", reason="dispute", priority=2,
                              status="queued", created_at=NOW - timedelta(days=2)))
@@ -176,7 +176,7 @@ def test_the_notice_says_when_the_patient_writes_in_spanish(settings, telegram_a
     from billing.languages.enums import LanguageSource
     from billing.languages.service import remember
     grouped = settings.replace(representatives_telegram_chat_id=GROUP)
-    with Gateway(grouped, clock=FixedClock(NOW), notify_interval_s=3600) as gw:
+    with Gateway(grouped, clock=FixedClock(NOW), notify_interval_s=None) as gw:
         with Session(gw.engine) as s, s.begin():
             remember(s, "web:es", "es", LanguageSource.DETECTED, NOW)
         spanish = store.queue_escalation(gw.engine, sender_key="web:es", channel="web",
