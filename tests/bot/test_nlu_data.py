@@ -185,3 +185,10 @@ def test_nlu_eval_refuses_a_missing_file(tmp_path, capsys):
 
     assert main(["nlu-eval", str(tmp_path / "nope.yml")]) == 2
     assert "nope.yml: no such file" in capsys.readouterr().err
+
+
+def test_the_spanish_set_shares_no_message_with_the_spanish_training_data():
+    trained = {_plain(e) for examples in _examples(rasa_env.yaml_files(rasa_env.nlu_data_dir("es")))
+               .values() for e in examples}
+    held_out = _examples([rasa_env.EVAL_DIR / "heldout_es.yml"])
+    assert sorted({_plain(e) for ex in held_out.values() for e in ex} & trained) == []
