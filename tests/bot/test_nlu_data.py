@@ -187,8 +187,9 @@ def test_nlu_eval_refuses_a_missing_file(tmp_path, capsys):
     assert "nope.yml: no such file" in capsys.readouterr().err
 
 
-def test_the_spanish_set_shares_no_message_with_the_spanish_training_data():
+@pytest.mark.parametrize("name", sorted(rasa_env.EVAL_FILES_ES))
+def test_the_spanish_sets_share_no_message_with_the_spanish_training_data(name):
     trained = {_plain(e) for examples in _examples(rasa_env.yaml_files(rasa_env.nlu_data_dir("es")))
                .values() for e in examples}
-    held_out = _examples([rasa_env.EVAL_DIR / "heldout_es.yml"])
+    held_out = _examples([rasa_env.EVAL_FILES_ES[name]])
     assert sorted({_plain(e) for ex in held_out.values() for e in ex} & trained) == []
