@@ -149,7 +149,8 @@ class FineTunedIntentClassifier(GraphComponent, IntentClassifier):
             with tf.GradientTape() as tape:
                 value = loss(gold, model(ids, mask, training=True) * scale)
             grads = tape.gradient(value, model.trainable_variables)
-            optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
+            # autograph's zip takes no `strict`; both lists come from the same variables
+            optimizer.apply_gradients(zip(grads, model.trainable_variables))  # noqa: B905
             return value
 
         for _ in range(epochs):
