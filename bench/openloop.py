@@ -339,7 +339,7 @@ async def run_stage(name: str, rate: float, duration_s: float, ramp_s: float, mi
                     is_error: Callable[[str], bool] = lambda _: False) -> Stage:
     """Offer `rate` messages/s for duration_s (patients arriving at rate / mean turns a
     second), then wait for every conversation begun to end."""
-    rnd = random.Random(f"{seed}:{name}:{rate}")
+    rnd = random.Random(f"{seed}:{rate}")  # both sides of a level: the same arrivals
     arrivals_per_s = rate / mix.mean_turns()
     start = time.monotonic() + 0.2
     stage = Stage(name, rate, start, (start + ramp_s, start + duration_s))
