@@ -164,9 +164,9 @@ def fmt(v) -> str:
 
 
 def tables(results: dict) -> str:
-    lines = ["| offered msg/s | pipeline: achieved msg/s | p50 ms | p95 ms | p99 ms | errors |"
-             " Rasa: achieved msg/s | p50 ms | p95 ms | p99 ms | errors | p50 ratio |"
-             " SMS audit: lost/dup/reordered |",
+    lines = [("| offered msg/s | pipeline: achieved msg/s | p50 ms | p95 ms | p99 ms | errors |"
+              " Rasa: achieved msg/s | p50 ms | p95 ms | p99 ms | errors | p50 ratio |"
+              " SMS audit: lost/dup/reordered |"),
              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for level in results["levels"]:
         p, r = level.get("pipeline", {}), level.get("rasa", {})
@@ -181,8 +181,8 @@ def tables(results: dict) -> str:
             f"{fmt(r.get('p95_ms'))} | {fmt(r.get('p99_ms'))} | {r.get('errors', '-')} | "
             f"{ratio} | {a.get('lost', '-')}/{a.get('duplicated', '-')}/"
             f"{a.get('reordered', '-')} of {a.get('messages', '-')} |")
-    lines += ["", "| stage | CPU % gateway | Rasa | actions | generator | RSS MiB gateway | "
-              "Rasa | actions | conversations (goal reached) |",
+    lines += ["", ("| stage | CPU % gateway | Rasa | actions | generator | RSS MiB gateway | "
+                   "Rasa | actions | conversations (goal reached) |"),
               "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     rows = [(f"{side} {lv['rate']:g}/s", lv[side]) for lv in results["levels"]
             for side in ("rasa", "pipeline") if side in lv]
@@ -198,10 +198,11 @@ def tables(results: dict) -> str:
     soak = results.get("soak")
     if soak:
         a = soak["audit"]
-        lines += ["", f"Soak: {soak['rate']:g} msg/s offered, {soak['achieved_msgs_per_s']} "
-                  f"achieved, p50/p95/p99 {soak['p50_ms']}/{soak['p95_ms']}/{soak['p99_ms']} ms, "
-                  f"{soak['errors']} errors; SMS audit {a['messages']} messages, {a['lost']} "
-                  f"lost, {a['duplicated']} duplicated, {a['reordered']} reordered.", "",
+        lines += ["", (f"Soak: {soak['rate']:g} msg/s offered, {soak['achieved_msgs_per_s']} "
+                       f"achieved, p50/p95/p99 {soak['p50_ms']}/{soak['p95_ms']}/"
+                       f"{soak['p99_ms']} ms, {soak['errors']} errors; SMS audit "
+                       f"{a['messages']} messages, {a['lost']} lost, {a['duplicated']} "
+                       f"duplicated, {a['reordered']} reordered."), "",
                   "| process | RSS MiB after 1 min | middle | end | max | slope MiB/min |",
                   "|---|---:|---:|---:|---:|---:|"]
         for name, m in soak["memory"].items():

@@ -267,6 +267,7 @@ class Stage:
     conversations: int = 0
     reached_goal: int = 0
     skipped: int = 0  # arrivals with no free patient (the pool is too small)
+    goals: dict[str, list[int]] = field(default_factory=dict)  # script -> [reached, held]
 
     def in_window(self) -> list[Message]:
         a, b = self.window
@@ -284,7 +285,7 @@ class Stage:
             "errors": sum(1 for m in self.messages if m.error),
             "p50_ms": pct_ms(lat, 50), "p95_ms": pct_ms(lat, 95), "p99_ms": pct_ms(lat, 99),
             "conversations": self.conversations, "reached_goal": self.reached_goal,
-            "skipped": self.skipped,
+            "skipped": self.skipped, "goals": self.goals,
         }
 
 
@@ -350,6 +351,9 @@ async def run_stage(name: str, rate: float, duration_s: float, ramp_s: float, mi
             done = await converse(stage, conv_name, script, target, patient, at, conv_rnd,
                                   think_s, is_error)
             stage.reached_goal += int(done)
+            tally = stage.goals.setdefault(conv_name, [0, 0])
+            tally[0] += int(done)
+            tally[1] += 1
         finally:
             pool.give_back(patient)
 
