@@ -1,7 +1,7 @@
 """Open-loop load of realistic conversations through the pipeline, against bare Rasa, and a soak.
 
-    .venv/bin/python bench/load_bench.py [--levels 5,10,20,40] [--duration 50] [--soak-minutes 10]
-                                         [--soak-rate 20] [--json out.json] [--model PATH]
+    .venv/bin/python bench/load_bench.py [--levels 5,10,20,40] [--duration 40] [--soak-minutes 10]
+                                         [--soak-rate 10] [--json out.json] [--model PATH]
 
 Starts the embedded tree (action server, Rasa, one gateway worker) on a fresh SQLite bench
 clinic (bench/bench_clinic.py: 2,400 generated patients) with a local double as Twilio's API.
@@ -29,6 +29,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import httpx
+from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -95,7 +96,18 @@ class Bench:
                             "duplicated": len(result.duplicated),
                             "reordered": len(result.reordered)}
         print(f"{side:>8} {rate:>5} msg/s: {json.dumps(row)}", flush=True)
+        await self.quiesce()
         return row
+
+    async def quiesce(self, timeout_s: float = 300.0) -> None:
+        """Before the next stage: wait until the gateway has no message left to process
+        (after an overload, patients gave up on replies it still owes), then let Rasa and
+        the action server finish what they hold."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and await asyncio.to_thread(  # noqa: ASYNC110
+                pending_inbound, self.db_url):
+            await asyncio.sleep(1.0)
+        await asyncio.sleep(3.0)
 
     async def run(self) -> dict:
         args = self.args
@@ -134,6 +146,18 @@ class Bench:
                 row["memory"] = memory_trend(self.sampler, args.soak_minutes)
                 results["soak"] = row
         return results
+
+
+def pending_inbound(database_url: str) -> int:
+    """Inbound messages the gateway has stored and not finished."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text(
+                "SELECT count(*) FROM messages WHERE direction = 'in' "
+                "AND status IN ('received', 'processing')")).scalar_one()
+    finally:
+        engine.dispose()
 
 
 def memory_trend(sampler: Sampler, minutes: float) -> dict:
@@ -216,18 +240,19 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--levels", default="5,10,20,40",
                     type=lambda s: [float(x) for x in s.split(",") if x])
-    ap.add_argument("--duration", type=float, default=50.0, help="seconds of arrivals a level")
-    ap.add_argument("--ramp", type=float, default=12.0,
+    ap.add_argument("--duration", type=float, default=40.0, help="seconds of arrivals a level")
+    ap.add_argument("--ramp", type=float, default=10.0,
                     help="seconds at a level's start left out of its figures")
     ap.add_argument("--think", type=float, default=2.0,
                     help="mean seconds a patient reads a reply before answering")
     ap.add_argument("--web-share", type=float, default=0.3)
     ap.add_argument("--soak-minutes", type=float, default=10.0)
-    ap.add_argument("--soak-rate", type=float, default=20.0)
+    ap.add_argument("--soak-rate", type=float, default=10.0)
     ap.add_argument("--no-rasa", action="store_true", help="skip the bare-Rasa baseline")
     ap.add_argument("--patients", type=int, default=bench_clinic.DEFAULT_PATIENTS)
     ap.add_argument("--seed", type=int, default=17)
-    ap.add_argument("--reply-timeout", type=float, default=30.0)
+    ap.add_argument("--reply-timeout", type=float, default=20.0,
+                    help="seconds a patient waits for a reply before giving up (an error)")
     ap.add_argument("--json", type=Path, help="write the figures here too")
     ap.add_argument("--model", type=Path, help="a trained dialogue model (default models/current)")
     args = ap.parse_args()
