@@ -82,6 +82,7 @@ class Bench:
                     pool: PatientPool) -> dict:
         mix = self.mixes[side]
         sms_from = len(self.twilio.deliveries)
+        rasa_before = await self.rasa_seconds()
         self.sms.sent = defaultdict(list)
         stage = await run_stage(side, rate, duration, ramp, mix, pool, self.args.seed,
                                 think_s=self.args.think,
@@ -89,6 +90,12 @@ class Bench:
         row = {**stage.row(), **self.resources(stage)}
         row["rate"] = rate
         if side == "pipeline":
+            rasa_after = await self.rasa_seconds()
+            answered = [m.latency for m in stage.messages if m.latency is not None]
+            calls = rasa_after[1] - rasa_before[1]
+            if answered and calls:
+                row["mean_ms"] = round(1000 * sum(answered) / len(answered), 1)
+                row["rasa_mean_ms"] = round(1000 * (rasa_after[0] - rasa_before[0]) / calls, 1)
             await asyncio.sleep(1.0)  # a reply's last parts
             result = audit(self.sms.sent, self.twilio.deliveries[sms_from:],
                            gateway_answers(self.db_url))
@@ -98,6 +105,18 @@ class Bench:
         print(f"{side:>8} {rate:>5} msg/s: {json.dumps(row)}", flush=True)
         await self.quiesce()
         return row
+
+    async def rasa_seconds(self) -> tuple[float, float]:
+        """The gateway's own measure of its Rasa calls (sum of seconds, count), /metrics."""
+        async with httpx.AsyncClient(base_url=self.sup.gateway_url, timeout=10) as client:
+            body = (await client.get("/metrics")).text
+        values = {}
+        for line in body.splitlines():
+            for name in ("billbot_rasa_latency_seconds_sum", "billbot_rasa_latency_seconds_count"):
+                if line.startswith(name):
+                    values[name] = float(line.rsplit(" ", 1)[1])
+        return (values.get("billbot_rasa_latency_seconds_sum", 0.0),
+                values.get("billbot_rasa_latency_seconds_count", 0.0))
 
     async def quiesce(self, timeout_s: float = 300.0) -> None:
         """Before the next stage: wait until the gateway has no message left to process
