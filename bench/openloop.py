@@ -286,6 +286,10 @@ class Stage:
             "p50_ms": pct_ms(lat, 50), "p95_ms": pct_ms(lat, 95), "p99_ms": pct_ms(lat, 99),
             "conversations": self.conversations, "reached_goal": self.reached_goal,
             "skipped": self.skipped, "goals": self.goals,
+            "p50_ms_by_target": {
+                t: pct_ms(sorted(m.latency for m in window
+                                 if m.target == t and m.latency is not None), 50)
+                for t in sorted({m.target for m in window})},
         }
 
 
