@@ -7,8 +7,11 @@ row keeps the Twilio sid it was sent under and the inbound message it replies to
 external id is the MessageSid). audit() joins the three:
 
 - lost: a message sent that no delivered part answers;
-- duplicated: a part delivered a second time for the same message (the same text, or the same
-  sid), or a delivered part the gateway has no record of;
+- duplicated: a part delivered twice (the same sid), a delivered part the gateway has no
+  record of (a send retried after Twilio had taken it: the row keeps the last sid only), or a
+  message whose parts are its whole reply twice over (processed twice). Two equal parts in one
+  reply are not duplicates: an itemised list may read the same visit line twice (a charge
+  billed twice);
 - reordered: a part that answers an earlier message than a part delivered before it to the
   same phone.
 """
@@ -53,7 +56,7 @@ def audit(sent: Mapping[str, list[str]], deliveries: Iterable[Delivery],
     result = Audit(messages=sum(len(v) for v in sent.values()))
     position = {phone: {ref: i for i, ref in enumerate(refs)} for phone, refs in sent.items()}
     answered: set[tuple[str, str]] = set()
-    seen_parts: set[tuple[str, str]] = set()  # (MessageSid, body)
+    bodies: dict[str, list[tuple[str, str, str]]] = {}  # MessageSid -> (phone, sid, body)
     seen_sids: set[str] = set()
     latest: dict[str, int] = {}
     for d in deliveries:
@@ -61,15 +64,20 @@ def audit(sent: Mapping[str, list[str]], deliveries: Iterable[Delivery],
             continue
         ref = answers.get(d.sid)
         index = position[d.phone].get(ref) if ref is not None else None
-        if index is None or d.sid in seen_sids or (ref, d.body) in seen_parts:
+        if index is None or d.sid in seen_sids:
             result.duplicated.append((d.phone, d.sid))
             continue
         seen_sids.add(d.sid)
-        seen_parts.add((ref, d.body))
+        bodies.setdefault(ref, []).append((d.phone, d.sid, d.body))
         answered.add((d.phone, ref))
         if index < latest.get(d.phone, -1):
             result.reordered.append((d.phone, d.sid))
         latest[d.phone] = max(index, latest.get(d.phone, -1))
+    for parts in bodies.values():
+        half = len(parts) // 2
+        texts = [b for _, _, b in parts]
+        if half and len(parts) % 2 == 0 and texts[:half] == texts[half:]:
+            result.duplicated += [(phone, sid) for phone, sid, _ in parts[half:]]
     result.lost = [(phone, ref) for phone, refs in sent.items() for ref in refs
                    if (phone, ref) not in answered]
     return result

@@ -37,9 +37,12 @@ def four_messages(patient, rnd, channel):
 
 class FaultyGateway(HttpDouble):
     """Answers each SMS with 'reply to <body>' through Twilio's API, except where told:
-    faults maps (phone, body) to 'drop', 'duplicate' or 'split_late' (the reply's second
-    part held back until the phone's next message has been answered). answers: Twilio sid ->
-    the MessageSid it answers (what the real gateway keeps in its messages table)."""
+    faults maps (phone, body) to 'drop', 'retried' (sent twice, the first sid forgotten, as a
+    send retried after Twilio had taken it), 'twice' (the whole reply sent and recorded twice,
+    as a message processed twice), 'same_parts' (a reply of two equal parts: not a fault) or
+    'split_late' (the reply's second part held back until the phone's next message has been
+    answered). answers: Twilio sid -> the MessageSid it answers (what the real gateway keeps
+    in its messages table)."""
 
     def __init__(self, twilio: NotifyingTwilio, faults: dict[tuple[str, str], str]):
         self.twilio, self.faults = twilio, faults
@@ -60,10 +63,11 @@ class FaultyGateway(HttpDouble):
         threading.Thread(target=self.answer, args=(form,)).start()
         return Reply(200, {})
 
-    def send(self, phone: str, body: str, answers: str) -> None:
+    def send(self, phone: str, body: str, answers: str, record: bool = True) -> None:
         resp = self.http.post(f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json",
                               data={"To": phone, "From": "+15550100000", "Body": body})
-        self.answers[resp.json()["sid"]] = answers
+        if record:
+            self.answers[resp.json()["sid"]] = answers
 
     def answer(self, form: dict) -> None:
         phone, body, ref = form["From"], form["Body"], form["MessageSid"]
@@ -75,9 +79,13 @@ class FaultyGateway(HttpDouble):
                 self.send(phone, f"reply to {body} (1/2)", ref)
                 self.held.setdefault(phone, []).append((f"reply to {body} (2/2)", ref))
                 return
+            if fault == "retried":
+                self.send(phone, f"reply to {body}", ref, record=False)
             self.send(phone, f"reply to {body}", ref)
-            if fault == "duplicate":
+            if fault in ("twice", "same_parts"):
                 self.send(phone, f"reply to {body}", ref)
+            if fault == "same_parts":
+                self.send(phone, "a last part", ref)
             for late_body, late_ref in self.held.pop(phone, []):
                 self.send(phone, late_body, late_ref)
 
@@ -119,9 +127,11 @@ def test_a_clean_run_is_all_answered_once_in_order():
 
 @pytest.fixture(scope="module")
 def faulty():
-    """One run with a drop, a duplicate and a late second part, on three phones."""
-    return run({(PHONES[0], "two"): "drop", (PHONES[1], "three"): "duplicate",
-                (PHONES[2], "two"): "split_late"})
+    """One run with a drop, two kinds of duplicate, a late second part and a reply of equal
+    parts, on five phones."""
+    return run({(PHONES[0], "two"): "drop", (PHONES[1], "three"): "retried",
+                (PHONES[2], "two"): "split_late", (PHONES[3], "two"): "twice",
+                (PHONES[4], "one"): "same_parts"})
 
 
 def test_the_dropped_reply_is_lost_and_nothing_else(faulty):
@@ -133,10 +143,17 @@ def test_the_dropped_reply_is_lost_and_nothing_else(faulty):
     assert [m.error for m in stage.messages if m.error] == ["no reply"]
 
 
-def test_the_duplicated_reply_is_counted_once_as_a_duplicate(faulty):
+def test_a_retried_send_and_a_reply_sent_twice_are_the_duplicates(faulty):
     _, sent, result, _ = faulty
-    assert [phone for phone, _ in result.duplicated] == [PHONES[1]]
-    assert len(sent[PHONES[1]]) == 4
+    assert sorted(phone for phone, _ in result.duplicated) == [PHONES[1], PHONES[3]]
+    assert len(sent[PHONES[1]]) == len(sent[PHONES[3]]) == 4
+
+
+def test_equal_parts_of_one_reply_are_not_a_fault(faulty):
+    _, sent, result, _ = faulty
+    assert len(sent[PHONES[4]]) == 4
+    assert not any(phone == PHONES[4] for phone, _ in
+                   result.lost + result.duplicated + result.reordered)
 
 
 def test_the_late_part_is_found_reordered(faulty):
