@@ -47,6 +47,13 @@ nlu-eval: setup
 	$(BILLBOT) nlu-eval data/eval/test_en.yml
 	$(BILLBOT) nlu-eval data/eval/heldout_es.yml --lang es
 
+# Open-loop load (5, 10, 20, 40 msg/s through the pipeline and bare Rasa) and a 10-minute
+# soak, about 20 minutes on a quiet machine; the tables as in docs/benchmarks.md. Not in `make test`.
+bench: setup
+	$(BILLBOT) train
+	mkdir -p var/bench
+	$(VENV)/bin/python bench/load_bench.py --json var/bench/load-$$(date +%Y%m%d-%H%M%S).json
+
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy

@@ -57,3 +57,31 @@ if _SaEngine is not None:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
+
+# SQLAlchemy 1.4 (Rasa 3.6's) gives a SQLite file database a NullPool: every session Rasa's
+# tracker store opens (three a turn) connects to the file, runs the pragmas above and closes
+# it again, ~8% of Rasa's CPU under load (py-spy, docs/benchmarks.md). SQLAlchemy 2.0 made a
+# QueuePool the default for SQLite files; this does the same here. Rasa uses its tracker
+# store from one event loop, and a pooled connection is used by one session at a time.
+try:
+    import sqlalchemy as _sa
+    from sqlalchemy.pool import QueuePool as _QueuePool
+except ImportError:
+    _sa = None
+
+if _sa is not None and not getattr(_sa, "_billbot_pooled", False):
+    _plain_create_engine = _sa.create_engine
+
+    def _create_engine(url, *args, **kwargs):
+        """create_engine, with a connection pool for a SQLite file when none is chosen."""
+        text = str(url)
+        if (text.startswith("sqlite") and text.split("///", 1)[-1] not in ("", ":memory:")
+                and "poolclass" not in kwargs):
+            kwargs["poolclass"] = _QueuePool
+            connect_args = dict(kwargs.get("connect_args") or {})
+            connect_args.setdefault("check_same_thread", False)
+            kwargs["connect_args"] = connect_args
+        return _plain_create_engine(url, *args, **kwargs)
+
+    _sa.create_engine = _create_engine
+    _sa._billbot_pooled = True
