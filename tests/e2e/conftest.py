@@ -9,17 +9,20 @@ from datetime import date
 
 import httpx
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.orm import Session
 
 from billing.core.sender_key import sender_key
 from billing.db.engine import make_engine
 from billing.db.migrate import upgrade
 from billing.db.models import Throttle, Verification
+from billing.payment_plans.enums import PlanStatus
+from billing.payment_plans.models import PaymentPlan
 from bot.processes import free_port, start_action_server, start_rasa
 from bot.supervisor import tracker_store_yaml
 from clinic.settings import ROOT
 from tests.e2e.clinic import SENDERS, load_clinic
+from tests.e2e.expected import snapshot
 from tests.stripe_double import StripeDouble
 
 MODEL = ROOT / "models" / "current"
@@ -124,3 +127,15 @@ def fresh_conversations(assistant):
     for sender in SENDERS:
         assistant.client.post(assistant.url, json={"sender": sender, "message": "/restart"},
                               timeout=60.0).raise_for_status()
+
+
+@pytest.fixture
+def sam_without_a_plan(assistant):
+    """Sam (A1003) starts with no active plan: another test may have set one up."""
+    with assistant.db() as s:
+        patient_id = snapshot(s, "A1003").patient_id
+        s.execute(update(PaymentPlan).where(PaymentPlan.patient_id == patient_id,
+                                            PaymentPlan.status == PlanStatus.ACTIVE)
+                  .values(status=PlanStatus.CANCELLED))
+        s.commit()
+    return patient_id

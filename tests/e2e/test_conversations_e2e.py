@@ -128,7 +128,7 @@ def test_refund_status_and_a_refund_request_for_the_credit(assistant):
         assert [e.status for e in events] == ["requested"]
 
 
-def test_payment_plan_options_choice_confirmation_and_schedule(assistant):
+def test_payment_plan_options_choice_confirmation_and_schedule(assistant, sam_without_a_plan):
     chat, reply = verified_sms(assistant, PLAN_PHONE, SAM[1], "can i set up a payment plan")
     assert "monthly income" in reply
     options = chat.say("about 8k a month")
@@ -148,7 +148,8 @@ def test_payment_plan_options_choice_confirmation_and_schedule(assistant):
     for inst in chosen.installments:
         assert f"{inst.seq}. {day(inst.due_date)}: {fmt(inst.amount)}" in done
     with assistant.db() as s:
-        plan = s.scalars(select(PaymentPlan).where(PaymentPlan.patient_id == patient_id)).one()
+        plan = s.scalars(select(PaymentPlan).where(PaymentPlan.patient_id == patient_id,
+                                                   PaymentPlan.status == "active")).one()
         assert (plan.total_cents, plan.months, plan.status) == (b.due_now, chosen.months,
                                                                 "active")
         assert [(i.seq, i.due_date, i.amount_cents) for i in plan.installments] == [

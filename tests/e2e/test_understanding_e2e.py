@@ -6,7 +6,7 @@ against the database through the billing core; every wording through the catalog
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from actions import templates as t
 from actions.explain import MAX_VISITS
@@ -32,18 +32,6 @@ ASKS_FOR_IDENTITY = (text("verify.ask_dob"), text("verify.ask_account_and_dob"))
 def screening(household: int, annual_income: int):
     table = load_poverty_table(SETTINGS.poverty_table_path)
     return screen(household, annual_income, table, assistance_policy(SETTINGS))
-
-
-@pytest.fixture
-def sam_without_a_plan(assistant):
-    """Sam (A1003) starts with no active plan: another test may have set one up."""
-    with assistant.db() as s:
-        patient_id = snapshot(s, "A1003").patient_id
-        s.execute(update(PaymentPlan).where(PaymentPlan.patient_id == patient_id,
-                                            PaymentPlan.status == PlanStatus.ACTIVE)
-                  .values(status=PlanStatus.CANCELLED))
-        s.commit()
-    return patient_id
 
 
 def active_plans(assistant, patient_id: int) -> list[PaymentPlan]:
