@@ -85,3 +85,84 @@ if _sa is not None and not getattr(_sa, "_billbot_pooled", False):
 
     _sa.create_engine = _create_engine
     _sa._billbot_pooled = True
+
+# Rasa 3.6 opens a new aiohttp ClientSession for every call to the action server
+# (`async with self.session()` in EndpointConfig.request), so every action is a new TCP
+# connection, set up and torn down on both sides: about half of the 15% of Rasa's CPU that
+# action calls took under load (py-spy, docs/benchmarks.md). This keeps one session per
+# endpoint and event loop, with the same headers, auth and timeout, and lets `async with`
+# borrow it instead of closing it. It is applied when Rasa imports rasa.utils.endpoints.
+import importlib.abc as _abc
+import sys as _sys
+
+
+class _BorrowedSession:
+    """`async with` over a kept ClientSession: enters to it, leaves it open."""
+
+    def __init__(self, session):
+        self._session = session
+
+    async def __aenter__(self):
+        return self._session
+
+    async def __aexit__(self, *exc_info):
+        return False
+
+
+def _keep_endpoint_sessions(module) -> None:
+    import asyncio
+    import weakref
+
+    config = module.EndpointConfig
+    if getattr(config, "_billbot_kept", False):
+        return
+    new_session = config.session
+
+    def session(self):
+        """The endpoint's session on this event loop, created once."""
+        kept = self.__dict__.setdefault("_billbot_sessions", weakref.WeakKeyDictionary())
+        loop = asyncio.get_running_loop()
+        current = kept.get(loop)
+        if current is None or current.closed:
+            current = kept[loop] = new_session(self)
+        return _BorrowedSession(current)
+
+    config.session = session
+    config._billbot_kept = True
+
+
+class _AfterImport(_abc.MetaPathFinder):
+    """Runs a function on a module right after it is first imported."""
+
+    def __init__(self, name: str, then):
+        self.name, self.then = name, then
+
+    def find_spec(self, fullname, path, target=None):
+        if fullname != self.name:
+            return None
+        _sys.meta_path.remove(self)
+        try:
+            import importlib.util
+            spec = importlib.util.find_spec(fullname)
+        finally:
+            _sys.meta_path.insert(0, self)
+        if spec is None or spec.loader is None:
+            return spec
+        loader, then = spec.loader, self.then
+
+        class _Loader(_abc.Loader):
+            def create_module(self, spec):
+                return loader.create_module(spec)
+
+            def exec_module(self, module):
+                loader.exec_module(module)
+                then(module)
+
+        spec.loader = _Loader()
+        return spec
+
+
+if "rasa.utils.endpoints" in _sys.modules:
+    _keep_endpoint_sessions(_sys.modules["rasa.utils.endpoints"])
+else:
+    _sys.meta_path.insert(0, _AfterImport("rasa.utils.endpoints", _keep_endpoint_sessions))
