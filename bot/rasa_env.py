@@ -23,8 +23,9 @@ DIALOGUE_DATA_DIR = ROOT / "data" / "dialogue"
 # Independent evaluation sets (data/eval/README.md): never training inputs.
 EVAL_DIR = ROOT / "data" / "eval"
 EVAL_FILES = {"dev": EVAL_DIR / "heldout_en.yml", "test": EVAL_DIR / "test_en.yml",
-              "test2": EVAL_DIR / "test2_en.yml"}
-EVAL_FILES_ES = {"dev": EVAL_DIR / "heldout_es.yml", "test2": EVAL_DIR / "test2_es.yml"}
+              "test2": EVAL_DIR / "test2_en.yml", "test3": EVAL_DIR / "test3_en.yml"}
+EVAL_FILES_ES = {"dev": EVAL_DIR / "heldout_es.yml", "test2": EVAL_DIR / "test2_es.yml",
+                 "test3": EVAL_DIR / "test3_es.yml"}
 EVALUATE_SCRIPT = ROOT / "nlu" / "evaluate.py"
 # One model per language (Rasa's advice): English is the default, each other language has its
 # own pipeline (nlu/config_<lang>.yml) and training data (data/nlu_<lang>/); the domain and

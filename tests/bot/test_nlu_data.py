@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -40,8 +41,10 @@ def _examples(paths: list[Path]) -> dict[str, list[str]]:
 
 
 def _plain(example: str) -> str:
-    """What the model sees, normalised the way its featurizers do (case, punctuation, spaces)."""
+    """What the model sees, normalised the way its featurizers do (case, punctuation, spaces),
+    and without accents: patients write "cuanto debo" and "cuánto debo" for the same text."""
     text = ANNOTATION.sub(lambda m: m.group(1), example).lower()
+    text = "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
     return " ".join(re.sub(r"[^\w\s]", " ", text).split())
 
 
