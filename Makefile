@@ -46,8 +46,10 @@ nlu-eval: setup
 	$(BILLBOT) nlu-eval data/eval/heldout_en.yml
 	$(BILLBOT) nlu-eval data/eval/test_en.yml
 	$(BILLBOT) nlu-eval data/eval/test2_en.yml
+	$(BILLBOT) nlu-eval data/eval/test3_en.yml
 	$(BILLBOT) nlu-eval data/eval/heldout_es.yml --lang es
 	$(BILLBOT) nlu-eval data/eval/test2_es.yml --lang es
+	$(BILLBOT) nlu-eval data/eval/test3_es.yml --lang es
 
 # Open-loop load (5, 10, 20, 40 msg/s through the pipeline and bare Rasa) and a 10-minute
 # soak, about 20 minutes on a quiet machine; the tables as in docs/benchmarks.md. Not in `make test`.
