@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from billing.db.engine import make_engine
 from billing.db.migrate import upgrade
+from tests.environment import needs
 
 PG_ADMIN_URL = os.environ.get(
     "BILLBOT_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -44,8 +45,7 @@ def sqlite_url(tmp_path) -> str:
 @contextmanager
 def throwaway_pg_database(prefix: str = "billbot_t"):
     """A new, empty PostgreSQL database (its URL), dropped afterwards; skips without PostgreSQL."""
-    if not _PG:
-        pytest.skip("PostgreSQL is not reachable")
+    needs(bool(_PG), "PostgreSQL is not reachable")
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as c:

@@ -3,9 +3,8 @@ component imports Rasa and TensorFlow, which the app's environment does not have
 import json
 import subprocess
 
-import pytest
-
 from bot import rasa_env
+from tests.environment import needs
 
 SCRIPT = r"""
 import json, sys
@@ -29,8 +28,7 @@ print(json.dumps({
 
 
 def test_the_blend_sums_a_topic_into_its_retrieval_intent_and_weights_diet():
-    if not rasa_env.RASA_PYTHON.exists():
-        pytest.skip(".venv-rasa is not installed")
+    needs(rasa_env.RASA_PYTHON.exists(), ".venv-rasa is not installed")
     done = subprocess.run([str(rasa_env.RASA_PYTHON), "-c", SCRIPT], capture_output=True,
                           text=True, env=rasa_env.rasa_environ(), cwd=rasa_env.ROOT, check=True,
                           timeout=300)

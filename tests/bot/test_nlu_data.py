@@ -11,6 +11,7 @@ import yaml
 
 from bot import rasa_env
 from clinic.faq import TOPICS
+from tests.environment import needs
 
 BILLING_INTENTS = [
     "check_balance", "dispute_charge", "refund_status", "payment_plan", "make_payment",
@@ -171,8 +172,7 @@ def test_inputs_hash_is_stable_and_changes_with_any_byte_or_name(tmp_path):
 def test_train_reuses_the_model_of_unchanged_inputs(tmp_path, monkeypatch, capsys):
     from bot.commands.nlu import train_model
 
-    if not rasa_env.RASA_BIN.exists():
-        pytest.skip(".venv-rasa is not installed")
+    needs(rasa_env.RASA_BIN.exists(), ".venv-rasa is not installed")
     monkeypatch.setattr(rasa_env, "MODELS_DIR", tmp_path)
     digest = rasa_env.inputs_hash(rasa_env.training_inputs(nlu_only=True))
     cached = rasa_env.model_path(rasa_env.model_name(digest, nlu_only=True), tmp_path)

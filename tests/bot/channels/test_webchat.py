@@ -10,6 +10,7 @@ from billing.core.clock import FixedClock
 from billing.db.models import LedgerEntry, Patient
 from clinic import wording
 from clinic.statement_links import StatementLinksDisabled, read_token, statement_url
+from tests.environment import needs
 from tests.gateway_support import PUBLIC, Gateway, without
 
 pytest_plugins = ["tests.gateway_support"]  # the doubles and settings fixtures
@@ -203,8 +204,7 @@ def test_statement_links_need_a_secret(settings):
 @pytest.mark.browser
 def test_screenshot_of_the_chat_page(settings, tmp_path):
     from scripts.screenshot_webchat import chromium_path, take_screenshot
-    if chromium_path() is None:
-        pytest.skip("chromium is not installed")
+    needs(chromium_path() is not None, "chromium is not installed")
     out = tmp_path / "webchat.png"
     take_screenshot(settings, out)
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 5000
